@@ -1,0 +1,16 @@
+/** The benchmarks `npm run bench` knows; each returns its parameters and measured results. */
+import type { ComputeDevice } from '../src/runtime/device.ts';
+import { streamBenchmark } from './stream.ts';
+
+export interface BenchSettings {
+  repeats: number | undefined;
+  sizeMib: number | undefined;
+}
+export type Benchmark = (
+  device: ComputeDevice,
+  settings: BenchSettings,
+) => Promise<{ params: Record<string, unknown>; results: Record<string, unknown> }>;
+
+export const BENCHMARKS: Record<string, Benchmark> = {
+  stream: streamBenchmark,
+};

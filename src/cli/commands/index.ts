@@ -1,0 +1,9 @@
+/**
+ * Every subcommand module, in help order. Each capability folder adds its own module here
+ * (e.g. solvers' `hw` and `ns`, closure's `closure`, flow's `flow`, moe's `moe`).
+ */
+import type { Command } from 'commander';
+import { register as registerInfo } from './info.ts';
+import { register as registerStart } from './start.ts';
+
+export const COMMAND_MODULES: ((program: Command) => void)[] = [registerInfo, registerStart];

@@ -1,0 +1,178 @@
+/**
+ * HDF5 output for simulation data through h5wasm, laid out so h5py users find the obvious names:
+ * `/fields/<name>` datasets (time, y, x) that grow as snapshots are appended, `/timeseries/<name>`
+ * 1-D datasets that grow per diagnostic sample, and every run parameter as a root attribute.
+ *
+ * Files are built at a temporary path and renamed into place (`commitTempFile`), so a reader
+ * never sees a half-written file and a killed run keeps its previous output.
+ */
+
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import h5wasm from 'h5wasm/node';
+import { commitTempFile, tempPathFor } from './atomic.ts';
+
+export type AttrValue = number | string | boolean | number[];
+export type Attrs = Record<string, AttrValue>;
+
+let ready: Promise<unknown> | undefined;
+async function h5(): Promise<typeof h5wasm> {
+  ready ??= h5wasm.ready;
+  await ready;
+  return h5wasm;
+}
+
+export interface FieldData {
+  data: Float32Array | Float64Array;
+  shape: number[];
+  attrs?: Attrs;
+}
+
+function setAttrs(
+  target: { create_attribute: (name: string, value: never) => void },
+  attrs: Attrs,
+) {
+  for (const [name, value] of Object.entries(attrs)) {
+    const stored = typeof value === 'boolean' ? Number(value) : value;
+    target.create_attribute(name, stored as never);
+  }
+}
+
+function dtypeOf(data: Float32Array | Float64Array): string {
+  return data instanceof Float64Array ? '<d' : '<f';
+}
+
+/**
+ * An HDF5 file open for writing at a temporary path; `commit()` closes it and renames it onto the
+ * target, `abort()` deletes it. Datasets whose first dimension is time grow with `append*`.
+ */
+export class H5Writer {
+  private constructor(
+    private readonly file: InstanceType<typeof h5wasm.File>,
+    private readonly temp: string,
+    readonly target: string,
+  ) {}
+
+  static async create(target: string, attrs: Attrs = {}): Promise<H5Writer> {
+    const lib = await h5();
+    await mkdir(dirname(target), { recursive: true });
+    const temp = tempPathFor(target);
+    const file = new lib.File(temp, 'w');
+    setAttrs(file, attrs);
+    return new H5Writer(file, temp, target);
+  }
+
+  /** Creates the groups above `path` that do not exist yet (HDF5 does not, unlike h5py). */
+  private ensureParents(path: string): void {
+    const parts = path.split('/').filter(Boolean);
+    let at = '';
+    for (const part of parts.slice(0, -1)) {
+      at += `/${part}`;
+      if (!this.file.get(at)) this.file.create_group(at);
+    }
+  }
+
+  /** Writes a whole dataset (e.g. a coordinate axis or a final field). */
+  writeDataset(path: string, field: FieldData): void {
+    this.ensureParents(path);
+    this.file.create_dataset({
+      name: path,
+      data: field.data,
+      shape: field.shape,
+      dtype: dtypeOf(field.data),
+    });
+    if (field.attrs) this.setAttributes(path, field.attrs);
+  }
+
+  /** Appends one frame (shape = frameShape) to the growable dataset at `path` (time first). */
+  appendFrame(
+    path: string,
+    frame: Float32Array | Float64Array,
+    frameShape: number[],
+    attrs?: Attrs,
+  ): void {
+    const frameSize = frameShape.reduce((a, b) => a * b, 1);
+    if (frame.length !== frameSize) {
+      throw new Error(
+        `${path}: frame has ${frame.length} values, shape ${frameShape} needs ${frameSize}`,
+      );
+    }
+    const existing = this.file.get(path) as InstanceType<typeof h5wasm.Dataset> | null;
+    if (!existing) {
+      this.ensureParents(path);
+      this.file.create_dataset({
+        name: path,
+        data: frame,
+        shape: [1, ...frameShape],
+        maxshape: [null, ...frameShape],
+        chunks: [1, ...frameShape],
+        dtype: dtypeOf(frame),
+      });
+      // h5wasm returns null from create_dataset for chunked datasets: look it up instead.
+      if (attrs) this.setAttributes(path, attrs);
+      return;
+    }
+    const count = existing.shape![0]!;
+    existing.resize([count + 1, ...frameShape]);
+    existing.write_slice(
+      [[count, count + 1], ...frameShape.map((n) => [0, n] as [number, number])],
+      frame,
+    );
+  }
+
+  /** Appends scalar samples to the growable 1-D dataset at `path`. */
+  appendSeries(path: string, values: number[]): void {
+    this.appendFrame(path, Float64Array.from(values), [values.length]);
+  }
+
+  setAttributes(path: string, attrs: Attrs): void {
+    const target = path === '/' ? this.file : this.file.get(path);
+    if (!target) throw new Error(`cannot set attributes: no object at '${path}'`);
+    setAttrs(target as never, attrs);
+  }
+
+  /** Closes the file and atomically moves it onto the target path. */
+  async commit(): Promise<void> {
+    this.file.close();
+    await commitTempFile(this.temp, this.target);
+  }
+
+  /** Closes and deletes the temporary file; the target is left as it was. */
+  async abort(): Promise<void> {
+    this.file.close();
+    await rm(this.temp, { force: true });
+  }
+}
+
+export interface H5Dataset {
+  shape: number[];
+  data: Float32Array | Float64Array;
+  attrs: Record<string, unknown>;
+}
+
+/** Reads datasets and root attributes of an HDF5 file (for tests, reports and resume). */
+export async function readH5(path: string): Promise<{
+  attrs: Record<string, unknown>;
+  paths: string[];
+  get: (name: string) => H5Dataset;
+  close: () => void;
+}> {
+  const lib = await h5();
+  const file = new lib.File(path, 'r');
+  const attrsOf = (entity: { attrs: Record<string, { json_value: unknown }> }) =>
+    Object.fromEntries(Object.entries(entity.attrs).map(([k, a]) => [k, a.json_value]));
+  return {
+    attrs: attrsOf(file),
+    paths: file.paths(),
+    get(name) {
+      const dataset = file.get(name) as InstanceType<typeof lib.Dataset> | null;
+      if (!dataset || !('shape' in dataset)) throw new Error(`${path}: no dataset '${name}'`);
+      return {
+        shape: dataset.shape ?? [],
+        data: dataset.value as Float32Array | Float64Array,
+        attrs: attrsOf(dataset),
+      };
+    },
+    close: () => file.close(),
+  };
+}

@@ -1,0 +1,21 @@
+/**
+ * Process lifetime. Dawn keeps Node alive while a GPU instance is reachable (crbug 387965810) and
+ * `delete navigator.gpu` segfaults, so every entry point ends through `exitProcess`.
+ */
+export function exitProcess(code: number): never {
+  // stdout/stderr to files, pipes and terminals are synchronous on Linux: nothing is lost here.
+  process.exit(code);
+}
+
+/** Runs `main`, prints a clean error for expected failures, and exits (see header). */
+export async function runToExit(main: () => Promise<number | undefined>): Promise<never> {
+  process.once('SIGINT', () => exitProcess(130));
+  try {
+    return exitProcess((await main()) ?? 0);
+  } catch (error) {
+    const err = error as Error;
+    const expected = err.name === 'UsageError' || err.name === 'DeviceUnavailableError';
+    console.error(`driftflow: ${expected ? err.message : (err.stack ?? String(err))}`);
+    return exitProcess(expected ? 2 : 1);
+  }
+}

@@ -1,0 +1,95 @@
+// HDF5 output: datasets, growing frames and series, attributes, atomic commit/abort, and an
+// independent read with h5py where Python has it.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { H5Writer, readH5 } from '../../src/io/hdf5.ts';
+
+const dir = await mkdtemp(join(tmpdir(), 'driftflow-h5-'));
+
+async function writeSample(path: string): Promise<void> {
+  const writer = await H5Writer.create(path, { c1: 1, kappa: 1, model: 'hw', modified: false });
+  writer.writeDataset('/grid/x', { data: Float64Array.from([0, 0.5, 1]), shape: [3] });
+  for (let t = 0; t < 3; t++) {
+    writer.appendFrame(
+      '/fields/density',
+      Float32Array.from({ length: 6 }, (_, i) => 10 * t + i),
+      [2, 3],
+      { layout: 'time, y, x' },
+    );
+    writer.appendSeries('/timeseries/time', [t * 0.5]);
+  }
+  writer.setAttributes('/fields/density', { units: 'rho_s' });
+  await writer.commit();
+}
+
+function h5pyPython(): string | null {
+  for (const python of ['/usr/bin/python3', 'python3']) {
+    try {
+      execFileSync(python, ['-c', 'import h5py'], { stdio: 'ignore' });
+      return python;
+    } catch {}
+  }
+  return null;
+}
+
+describe('HDF5 writer', () => {
+  it('writes datasets, growing frames, series and attributes', async () => {
+    const path = join(dir, 'run.h5');
+    await writeSample(path);
+    const file = await readH5(path);
+    try {
+      assert.deepEqual(file.attrs, { c1: 1, kappa: 1, model: 'hw', modified: 0 });
+      const density = file.get('/fields/density');
+      assert.deepEqual(density.shape, [3, 2, 3]);
+      assert.deepEqual([...density.data].slice(12), [20, 21, 22, 23, 24, 25]);
+      assert.equal(density.attrs.units, 'rho_s');
+      assert.equal(density.attrs.layout, 'time, y, x');
+      assert.deepEqual(file.get('/timeseries/time').shape, [3, 1]);
+      assert.ok(file.get('/grid/x').data instanceof Float64Array);
+    } finally {
+      file.close();
+    }
+  });
+
+  it('the target appears only on commit; abort keeps the previous file', async () => {
+    const path = join(dir, 'atomic.h5');
+    const first = await H5Writer.create(path, { version: 1 });
+    assert.equal(existsSync(path), false, 'nothing at the target before commit');
+    await first.commit();
+    const second = await H5Writer.create(path, { version: 2 });
+    await second.abort();
+    const file = await readH5(path);
+    assert.equal(file.attrs.version, 1);
+    file.close();
+  });
+
+  it('rejects a frame of the wrong size', async () => {
+    const writer = await H5Writer.create(join(dir, 'bad.h5'));
+    assert.throws(
+      () => writer.appendFrame('/f', new Float32Array(5), [2, 3]),
+      /frame has 5 values, shape 2,3 needs 6/,
+    );
+    await writer.abort();
+  });
+
+  const python = h5pyPython();
+  it('opens in h5py with the obvious names', {
+    skip: python ? false : 'h5py not installed (apt-get install python3-h5py)',
+  }, async () => {
+    const path = join(dir, 'h5py.h5');
+    await writeSample(path);
+    const script = [
+      'import h5py, json, sys',
+      'f = h5py.File(sys.argv[1], "r")',
+      'd = f["fields/density"]',
+      'print(json.dumps({"shape": list(d.shape), "last": float(d[2, 1, 2]), "c1": float(f.attrs["c1"]), "model": str(f.attrs["model"]), "t": [float(v) for v in f["timeseries/time"][:, 0]]}))',
+    ].join('\n');
+    const out = JSON.parse(execFileSync(python!, ['-c', script, path], { encoding: 'utf8' }));
+    assert.deepEqual(out, { shape: [3, 2, 3], last: 25, c1: 1, model: 'hw', t: [0, 0.5, 1] });
+  });
+});
