@@ -21,6 +21,8 @@ const GB = 1e9;
 export interface StreamResult {
   bytesPerBuffer: number;
   repeats: number;
+  /** Dispatches per timed pass (GPU timestamps); the median is per dispatch. */
+  dispatchesPerPass: number;
   timing: 'gpu-timestamps' | 'wall-clock';
   medianMs: number;
   /** (read + write bytes) / median time. */
@@ -29,6 +31,7 @@ export interface StreamResult {
 }
 
 const STREAM_WORKGROUP = 256;
+const DISPATCHES_PER_PASS = 10;
 
 /** Streams `bytes` through `dst = 2.5 * src`, `repeats` times; returns the median rate. */
 export async function measureStream(
@@ -89,6 +92,7 @@ export async function measureStream(
     return {
       bytesPerBuffer: 4 * count,
       repeats,
+      dispatchesPerPass: timing === 'gpu-timestamps' ? DISPATCHES_PER_PASS : 1,
       timing,
       medianMs,
       gbps: (8 * count) / (medianMs / 1e3) / GB,
@@ -119,6 +123,7 @@ async function measureWasmStream(count: number, repeats: number): Promise<Stream
   return {
     bytesPerBuffer: 4 * count,
     repeats,
+    dispatchesPerPass: 1,
     timing: 'wall-clock',
     medianMs,
     gbps: (8 * count) / (medianMs / 1e3) / GB,

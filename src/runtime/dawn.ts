@@ -25,11 +25,18 @@ function setHeadlessEnvironmentDefaults(): void {
   process.env.XDG_RUNTIME_DIR ??= '/tmp';
 }
 
-/** Dawn toggles: f16 on NVIDIA always; unsafe APIs (subgroup matrices) only when asked. */
+/**
+ * Dawn toggles: f16 on NVIDIA always; unsafe APIs (subgroup matrices) only when asked; timestamp
+ * quantization off (by default Dawn rounds GPU timestamps to ~98 us, seen on the H100, which makes
+ * short kernels read 0 ms).
+ */
 export function dawnFlags(unsafeApis: boolean): string[] {
   const toggles = ['vulkan_enable_f16_on_nvidia'];
   if (unsafeApis) toggles.push('allow_unsafe_apis');
-  return [`enable-dawn-features=${toggles.join(',')}`];
+  return [
+    `enable-dawn-features=${toggles.join(',')}`,
+    'disable-dawn-features=timestamp_quantization',
+  ];
 }
 
 export async function findDawnAdapter(
