@@ -23,7 +23,9 @@ const BenchOptions = z.object({
   sizeMib: positiveInt.optional(),
 });
 
+/** The commit measured: DRIFTFLOW_COMMIT where the checkout has no .git (the GPU machine's copy). */
 function gitCommit(): string | null {
+  if (process.env.DRIFTFLOW_COMMIT) return process.env.DRIFTFLOW_COMMIT;
   try {
     return execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
       encoding: 'utf8',
