@@ -78,18 +78,22 @@ describe('HDF5 writer', () => {
   });
 
   const python = h5pyPython();
-  it('opens in h5py with the obvious names', {
-    skip: python ? false : 'h5py not installed (apt-get install python3-h5py)',
-  }, async () => {
-    const path = join(dir, 'h5py.h5');
-    await writeSample(path);
-    const script = [
-      'import h5py, json, sys',
-      'f = h5py.File(sys.argv[1], "r")',
-      'd = f["fields/density"]',
-      'print(json.dumps({"shape": list(d.shape), "last": float(d[2, 1, 2]), "c1": float(f.attrs["c1"]), "model": str(f.attrs["model"]), "t": [float(v) for v in f["timeseries/time"][:, 0]]}))',
-    ].join('\n');
-    const out = JSON.parse(execFileSync(python!, ['-c', script, path], { encoding: 'utf8' }));
-    assert.deepEqual(out, { shape: [3, 2, 3], last: 25, c1: 1, model: 'hw', t: [0, 0.5, 1] });
-  });
+  it(
+    'opens in h5py with the obvious names',
+    {
+      skip: python ? false : 'h5py not installed (apt-get install python3-h5py)',
+    },
+    async () => {
+      const path = join(dir, 'h5py.h5');
+      await writeSample(path);
+      const script = [
+        'import h5py, json, sys',
+        'f = h5py.File(sys.argv[1], "r")',
+        'd = f["fields/density"]',
+        'print(json.dumps({"shape": list(d.shape), "last": float(d[2, 1, 2]), "c1": float(f.attrs["c1"]), "model": str(f.attrs["model"]), "t": [float(v) for v in f["timeseries/time"][:, 0]]}))',
+      ].join('\n');
+      const out = JSON.parse(execFileSync(python!, ['-c', script, path], { encoding: 'utf8' }));
+      assert.deepEqual(out, { shape: [3, 2, 3], last: 25, c1: 1, model: 'hw', t: [0, 0.5, 1] });
+    },
+  );
 });
