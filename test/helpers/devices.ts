@@ -2,7 +2,8 @@
  * Device-parameterized tests. `testDevices()` opens jax-js `wasm` and, where an adapter exists,
  * WebGPU (llvmpipe in CI, the H100 on the GPU machine). A missing adapter becomes a visible skip with
  * its reason, never a silent pass. Test files must be run with --test-force-exit (Dawn keeps the
- * process alive).
+ * process alive), and so must await these helpers before declaring any test: the runner exits when
+ * the tests declared so far have finished, silently dropping those declared after a pending await.
  */
 import { type ComputeDevice, openDevice, type WebGpuDevice } from '../../src/runtime/device.ts';
 

@@ -6,12 +6,15 @@ import * as jax from '@jax-js/jax';
 import { measureCopies, measureStream, median } from '../../src/runtime/bandwidth.ts';
 import { testDevices, webGpuOrSkip } from '../helpers/devices.ts';
 
+const devices = await testDevices();
+const { gpu, skip } = await webGpuOrSkip();
+
 it('median', () => {
   assert.equal(median([3, 1, 2]), 2);
   assert.equal(median([4, 1, 3, 2]), 2.5);
 });
 
-for (const { name, device, skip } of await testDevices()) {
+for (const { name, device, skip } of devices) {
   describe(`stream on ${name}`, { skip }, () => {
     beforeEach(() => jax.defaultDevice(name));
     it('streams and verifies the output', async () => {
@@ -23,7 +26,6 @@ for (const { name, device, skip } of await testDevices()) {
   });
 }
 
-const { gpu, skip } = await webGpuOrSkip();
 describe('host<->GPU copies', { skip }, () => {
   it('every copy path delivers the bytes', async () => {
     const result = await measureCopies(gpu!.gpu, 1 << 20, 2);

@@ -4,6 +4,8 @@ import { describe, it } from 'node:test';
 import { deviceLabel, openDevice } from '../../src/runtime/device.ts';
 import { webGpuOrSkip } from '../helpers/devices.ts';
 
+const { gpu, skip } = await webGpuOrSkip();
+
 describe('openDevice', () => {
   it('opens the wasm CPU device on request', async () => {
     const device = await openDevice({ prefer: 'wasm' });
@@ -26,7 +28,6 @@ describe('openDevice', () => {
   });
 });
 
-const { gpu, skip } = await webGpuOrSkip();
 describe('openDevice on webgpu', { skip }, () => {
   it('reports the adapter, features and limits of the device jax-js shares', async () => {
     assert.ok(gpu);

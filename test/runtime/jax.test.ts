@@ -9,8 +9,10 @@ import { assertAllclose } from '../helpers/allclose.ts';
 import { testDevices, webGpuOrSkip } from '../helpers/devices.ts';
 
 const np = jax.numpy;
+const devices = await testDevices();
+const { gpu, skip } = await webGpuOrSkip();
 
-for (const { name, device: opened, skip } of await testDevices()) {
+for (const { name, device: opened, skip } of devices) {
   // Mesa's llvmpipe stops any shader loop after 65535 iterations (gallivm's loop cap), and jax-js
   // reduces a 1-D sum in one thread's loop: such sums are wrong there and right on real GPUs.
   const softwareLoopCap =
@@ -68,7 +70,6 @@ for (const { name, device: opened, skip } of await testDevices()) {
   });
 }
 
-const { gpu, skip } = await webGpuOrSkip();
 describe('jax-js <-> WGSL buffers on webgpu', { skip }, () => {
   it('toJaxArray copies a GPU buffer into a jax-js array', async () => {
     const values = Float32Array.from({ length: 64 * 48 }, (_, i) => Math.cos(i));
