@@ -67,13 +67,14 @@ interface ChosenAdapter {
   gpu: GPU;
   adapter: GPUAdapter;
   featureLevel: FeatureLevel;
-  backend: string;
+  report: AdapterReport;
 }
 
 const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
-let cachedWebGpu: Promise<{ device: WebGpuDevice | null; trail: string[] }> | undefined;
+let cachedAdapter: Promise<{ chosen: ChosenAdapter | null; trail: string[] }> | undefined;
+let cachedWebGpu: Promise<Omit<WebGpuDevice, 'trail'> | null> | undefined;
 
-async function chooseAdapter(unsafeApis: boolean, trail: string[]): Promise<ChosenAdapter | null> {
+async function findAdapter(unsafeApis: boolean, trail: string[]): Promise<ChosenAdapter | null> {
   if (!isNode) {
     const gpu = globalThis.navigator?.gpu;
     if (!gpu) {
@@ -82,22 +83,32 @@ async function chooseAdapter(unsafeApis: boolean, trail: string[]): Promise<Chos
     }
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (!adapter) trail.push('navigator.gpu.requestAdapter returned null');
-    return adapter ? { gpu, adapter, featureLevel: 'core', backend: 'browser' } : null;
+    return adapter
+      ? { gpu, adapter, featureLevel: 'core', report: describeAdapter(adapter, 'core', 'browser') }
+      : null;
   }
   const { findDawnAdapter } = await import('./dawn.ts');
   const found = await findDawnAdapter(unsafeApis, trail);
   if (!found) return null;
   const backend = found.backend === 'opengles' ? 'opengles' : 'vulkan';
-  return { ...found, backend };
+  return { ...found, report: describeAdapter(found.adapter, found.featureLevel, backend) };
 }
 
-async function initWebGpu(chosen: ChosenAdapter, trail: string[]): Promise<WebGpuDevice | null> {
+/** Finds (once per process) the adapter WebGPU would use; no device is created yet. */
+async function chooseAdapter(unsafeApis: boolean, trail: string[]): Promise<ChosenAdapter | null> {
+  cachedAdapter ??= (async () => {
+    const own: string[] = [];
+    return { chosen: await findAdapter(unsafeApis, own), trail: own };
+  })();
+  const found = await cachedAdapter;
+  trail.push(...found.trail);
+  return found.chosen;
+}
+
+async function createWebGpu(chosen: ChosenAdapter): Promise<Omit<WebGpuDevice, 'trail'> | null> {
   installNavigatorGpu(chosen.gpu, chosen.featureLevel);
   const ready = await jax.init('wasm', 'webgpu');
-  if (!ready.includes('webgpu')) {
-    trail.push('jax-js could not create its WebGPU backend on the chosen adapter');
-    return null;
-  }
+  if (!ready.includes('webgpu')) return null;
   const gpu = jax.getWebGPUDevice();
   gpu.addEventListener('uncapturederror', (event) => {
     console.error(`WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`);
@@ -108,25 +119,11 @@ async function initWebGpu(chosen: ChosenAdapter, trail: string[]): Promise<WebGp
   return {
     kind: 'webgpu',
     gpu,
-    adapter: describeAdapter(chosen.adapter, chosen.featureLevel, chosen.backend),
+    adapter: chosen.report,
     features: listFeatures(gpu.features),
     limits: readLimits(gpu.limits),
-    trail: [...trail],
     jaxDevices: ready,
   };
-}
-
-/** Opens (once per process) the WebGPU device, or returns null with the reasons in `trail`. */
-async function openWebGpu(unsafeApis: boolean, trail: string[]): Promise<WebGpuDevice | null> {
-  cachedWebGpu ??= (async () => {
-    const own: string[] = [];
-    const chosen = await chooseAdapter(unsafeApis, own);
-    const device = chosen ? await initWebGpu(chosen, own) : null;
-    return { device, trail: own };
-  })();
-  const opened = await cachedWebGpu;
-  trail.push(...opened.trail);
-  return opened.device;
 }
 
 async function openWasm(trail: string[]): Promise<WasmDevice> {
@@ -148,15 +145,20 @@ export async function openDevice(options: OpenDeviceOptions = {}): Promise<Compu
   const trail: string[] = [];
   if (prefer === 'wasm') return openWasm(trail);
 
-  const device = await openWebGpu(options.unsafeApis ?? false, trail);
+  const chosen = await chooseAdapter(options.unsafeApis ?? false, trail);
   const allowSoftware = options.allowSoftware ?? prefer === 'webgpu';
-  if (device && (!device.adapter.software || allowSoftware)) {
-    jax.defaultDevice('webgpu');
-    return device;
-  }
-  if (device) {
+  if (chosen && (!chosen.report.software || allowSoftware)) {
+    // Created once per process, and only for an adapter that will be used.
+    cachedWebGpu ??= createWebGpu(chosen);
+    const device = await cachedWebGpu;
+    if (device) {
+      jax.defaultDevice('webgpu');
+      return { ...device, trail };
+    }
+    trail.push('jax-js could not create its WebGPU backend on the chosen adapter');
+  } else if (chosen) {
     trail.push(
-      `software adapter '${device.adapter.description || device.adapter.device}' skipped: ` +
+      `software adapter '${chosen.report.description || chosen.report.device}' skipped: ` +
         'auto prefers the CPU (wasm) when there is no hardware GPU; use --device webgpu to run WGSL on it',
     );
   }
