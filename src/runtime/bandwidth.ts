@@ -33,6 +33,26 @@ export interface StreamResult {
 const STREAM_WORKGROUP = 256;
 const DISPATCHES_PER_PASS = 10;
 
+function streamResult(
+  count: number,
+  repeats: number,
+  dispatchesPerPass: number,
+  timing: StreamResult['timing'],
+  medianMs: number,
+  verified: boolean,
+): StreamResult {
+  const gbps = (8 * count) / (medianMs / 1e3) / GB;
+  return {
+    bytesPerBuffer: 4 * count,
+    repeats,
+    dispatchesPerPass,
+    timing,
+    medianMs,
+    gbps,
+    verified,
+  };
+}
+
 /** Streams `bytes` through `dst = 2.5 * src`, `repeats` times; returns the median rate. */
 export async function measureStream(
   device: ComputeDevice,
@@ -62,42 +82,37 @@ export async function measureStream(
     STREAM_WORKGROUP,
     gpu.limits.maxComputeWorkgroupsPerDimension,
   );
-  const times: number[] = [];
-  let timing: StreamResult['timing'] = 'wall-clock';
-  try {
-    // One warm-up submit, then the timed repeats.
+  const dispatch = () =>
     new CommandBatch(gpu).dispatch(kernel, [src, dst, uniform], groups).submit();
-    await gpu.queue.onSubmittedWorkDone();
+  try {
+    let medianMs: number;
+    let dispatchesPerPass = 1;
+    let timing: StreamResult['timing'] = 'wall-clock';
     if (GpuTimer.supported(gpu)) {
+      dispatch(); // warm-up
       timing = 'gpu-timestamps';
+      dispatchesPerPass = DISPATCHES_PER_PASS;
       const timer = new GpuTimer(gpu, repeats);
       const batch = new CommandBatch(gpu, timer);
-      for (let r = 0; r < repeats; r++)
-        batch.beginPass(`stream ${r}`).dispatch(kernel, [src, dst, uniform], groups);
+      for (let r = 0; r < repeats; r++) {
+        batch.beginPass(`stream ${r}`);
+        for (let d = 0; d < dispatchesPerPass; d++) {
+          batch.dispatch(kernel, [src, dst, uniform], groups);
+        }
+      }
       batch.submit();
-      times.push(...(await timer.read()).map((p) => p.ms));
+      medianMs = median((await timer.read()).map((p) => p.ms / dispatchesPerPass));
       timer.destroy();
     } else {
-      for (let r = 0; r < repeats; r++) {
-        const start = performance.now();
-        new CommandBatch(gpu).dispatch(kernel, [src, dst, uniform], groups).submit();
+      medianMs = await timeMs(repeats, async () => {
+        dispatch();
         await gpu.queue.onSubmittedWorkDone();
-        times.push(performance.now() - start);
-      }
+      });
     }
     const head = new Float32Array(await readBuffer(gpu, dst, 16));
     const tail = new Float32Array(await readBuffer(gpu, dst, 16, 4 * count - 16));
     const verified = [...head, ...tail].every((v) => v === 2.5);
-    const medianMs = median(times);
-    return {
-      bytesPerBuffer: 4 * count,
-      repeats,
-      dispatchesPerPass: timing === 'gpu-timestamps' ? DISPATCHES_PER_PASS : 1,
-      timing,
-      medianMs,
-      gbps: (8 * count) / (medianMs / 1e3) / GB,
-      verified,
-    };
+    return streamResult(count, repeats, dispatchesPerPass, timing, medianMs, verified);
   } finally {
     for (const buffer of [src, dst, uniform]) buffer.destroy();
   }
@@ -119,16 +134,7 @@ async function measureWasmStream(count: number, repeats: number): Promise<Stream
   }
   x.dispose();
   scale.dispose();
-  const medianMs = median(times);
-  return {
-    bytesPerBuffer: 4 * count,
-    repeats,
-    dispatchesPerPass: 1,
-    timing: 'wall-clock',
-    medianMs,
-    gbps: (8 * count) / (medianMs / 1e3) / GB,
-    verified,
-  };
+  return streamResult(count, repeats, 1, 'wall-clock', median(times), verified);
 }
 
 export interface CopyResult {
