@@ -1,5 +1,6 @@
 /** The benchmarks `npm run bench` knows; each returns its parameters and measured results. */
 import type { ComputeDevice } from '../src/runtime/device.ts';
+import { solversBenchmark } from './solvers.ts';
 import { streamBenchmark } from './stream.ts';
 
 export interface BenchSettings {
@@ -13,4 +14,5 @@ export type Benchmark = (
 
 export const BENCHMARKS: Record<string, Benchmark> = {
   stream: streamBenchmark,
+  solvers: solversBenchmark,
 };

@@ -7,10 +7,10 @@
  * never sees a half-written file and a killed run keeps its previous output.
  */
 
-import { mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import h5wasm from 'h5wasm/node';
-import { commitTempFile, tempPathFor } from './atomic.ts';
+import { commitTempFile, replaceAtomically, tempPathFor } from './atomic.ts';
 
 export type AttrValue = number | string | boolean | number[];
 export type Attrs = Record<string, AttrValue>;
@@ -48,7 +48,7 @@ function dtypeOf(data: Float32Array | Float64Array): string {
  */
 export class H5Writer {
   private constructor(
-    private readonly file: InstanceType<typeof h5wasm.File>,
+    private file: InstanceType<typeof h5wasm.File>,
     private readonly temp: string,
     readonly target: string,
   ) {}
@@ -60,6 +60,71 @@ export class H5Writer {
     const file = new lib.File(temp, 'w');
     setAttrs(file, attrs);
     return new H5Writer(file, temp, target);
+  }
+
+  /**
+   * Reopens a committed file to continue writing it (resume): the target is copied to a temporary
+   * path and that copy is written; the target stays as it was until the next `checkpoint`/`commit`.
+   */
+  static async resume(target: string): Promise<H5Writer> {
+    const lib = await h5();
+    const temp = tempPathFor(target);
+    await copyFile(target, temp);
+    return new H5Writer(new lib.File(temp, 'a'), temp, target);
+  }
+
+  /**
+   * Publishes everything written so far: the file is closed, copied onto the target atomically and
+   * reopened for more writes. A run killed later leaves the target as of this call.
+   */
+  async checkpoint(): Promise<void> {
+    const lib = await h5();
+    this.file.close();
+    await replaceAtomically(this.target, (path) => copyFile(this.temp, path));
+    this.file = new lib.File(this.temp, 'a');
+  }
+
+  /** Creates or overwrites a fixed-shape dataset (checkpointed state). */
+  writeFixed(path: string, data: Float32Array | Float64Array, shape: number[]): void {
+    const existing = this.file.get(path) as InstanceType<typeof h5wasm.Dataset> | null;
+    if (!existing) {
+      this.writeDataset(path, { data, shape });
+      return;
+    }
+    const same =
+      existing.shape?.length === shape.length && existing.shape.every((n, i) => n === shape[i]);
+    if (!same)
+      throw new Error(`${path}: shape ${existing.shape} cannot be overwritten with ${shape}`);
+    existing.write_slice(
+      shape.map((n) => [0, n] as [number, number]),
+      data,
+    );
+  }
+
+  /** Appends values to the growable 1-D dataset at `path` (time series). */
+  appendValues(path: string, values: Float64Array): void {
+    if (values.length === 0) return;
+    const existing = this.file.get(path) as InstanceType<typeof h5wasm.Dataset> | null;
+    if (!existing) {
+      this.ensureParents(path);
+      this.file.create_dataset({
+        name: path,
+        data: values,
+        shape: [values.length],
+        maxshape: [null],
+        chunks: [4096],
+        dtype: '<d',
+      });
+      return;
+    }
+    const count = existing.shape![0]!;
+    existing.resize([count + values.length]);
+    existing.write_slice([[count, count + values.length]], values);
+  }
+
+  /** Whether an object exists at `path`. */
+  has(path: string): boolean {
+    return Boolean(this.file.get(path));
   }
 
   /** Creates the groups above `path` that do not exist yet (HDF5 does not, unlike h5py). */

@@ -7,6 +7,14 @@ export function exitProcess(code: number): never {
   process.exit(code);
 }
 
+/** Errors that are the user's to fix (bad input) or a reported outcome (a blow-up): message only. */
+const EXPECTED_ERRORS: Record<string, number> = {
+  UsageError: 2,
+  DeviceUnavailableError: 2,
+  InvalidConfigError: 2,
+  BlowUpError: 3,
+};
+
 /** Runs `main`, prints a clean error for expected failures, and exits (see header). */
 export async function runToExit(main: () => Promise<number | undefined>): Promise<never> {
   process.once('SIGINT', () => exitProcess(130));
@@ -14,8 +22,8 @@ export async function runToExit(main: () => Promise<number | undefined>): Promis
     return exitProcess((await main()) ?? 0);
   } catch (error) {
     const err = error as Error;
-    const expected = err.name === 'UsageError' || err.name === 'DeviceUnavailableError';
-    console.error(`driftflow: ${expected ? err.message : (err.stack ?? String(err))}`);
-    return exitProcess(expected ? 2 : 1);
+    const code = EXPECTED_ERRORS[err.name];
+    console.error(`driftflow: ${code ? err.message : (err.stack ?? String(err))}`);
+    return exitProcess(code ?? 1);
   }
 }

@@ -3,7 +3,14 @@
  * (e.g. solvers' `hw` and `ns`, closure's `closure`, flow's `flow`, moe's `moe`).
  */
 import type { Command } from 'commander';
+import { register as registerHw } from './hw.ts';
 import { register as registerInfo } from './info.ts';
+import { register as registerNs } from './ns.ts';
 import { register as registerStart } from './start.ts';
 
-export const COMMAND_MODULES: ((program: Command) => void)[] = [registerInfo, registerStart];
+export const COMMAND_MODULES: ((program: Command) => void)[] = [
+  registerInfo,
+  registerStart,
+  registerHw,
+  registerNs,
+];

@@ -1,0 +1,117 @@
+/**
+ * `solvers`: Hasegawa-Wakatani pseudo-spectral RK4 steps per second (fp32 on WebGPU, fp64 on the
+ * CPU path) at 128²..2048², the GPU time of each kernel of a step, and the achieved memory bandwidth
+ * against the step's own byte count (roofline = bytes per step / streaming bandwidth). Targets are in
+ * ../shared/targets.md: H100 ≥ 1956/2300/1400/540 steps/s at 256²/512²/1024²/2048²; CPU 256² at
+ * least 2x hw2d's numpy step (25.9 ms).
+ */
+import { measureStream } from '../src/runtime/bandwidth.ts';
+import type { SimulationConfig } from '../src/solvers/config.ts';
+import { gridOf } from '../src/solvers/config.ts';
+import { GpuStepper } from '../src/solvers/gpuStepper.ts';
+import { initialState } from '../src/solvers/initial.ts';
+import { CpuStepper } from '../src/solvers/stepper.ts';
+import type { Benchmark } from './registry.ts';
+
+function hwConfig(n: number): SimulationConfig {
+  const l = (2 * Math.PI) / 0.15;
+  return {
+    model: { kind: 'hw', c1: 1, kappa: 1, nu: 5e-8, hyperOrder: 3, modified: false },
+    nx: n,
+    ny: n,
+    lx: l,
+    ly: l,
+    scheme: 'spectral',
+    integrator: 'rk4',
+    dt: 0.001,
+    tEnd: 1,
+    seed: 1,
+    init: 'noise',
+    initAmplitude: 0.01,
+    saveEvery: 0,
+    diagEvery: 1000,
+  };
+}
+
+export const solversBenchmark: Benchmark = async (device, settings) => {
+  const hardware = device.kind === 'webgpu' && !device.adapter.software;
+  const sizes =
+    device.kind === 'webgpu'
+      ? hardware
+        ? [128, 256, 512, 1024, 2048]
+        : [64, 128]
+      : [64, 128, 256];
+  const repeats = settings.repeats ?? (hardware ? 5 : 3);
+  const rows: Record<string, unknown>[] = [];
+  const stream = hardware ? await measureStream(device, 256 << 20, 20) : null;
+  for (const n of sizes) {
+    const config = hwConfig(n);
+    const grid = gridOf(config);
+    const init = initialState(config.model, grid, 'noise', config.initAmplitude, 1);
+    if (device.kind === 'webgpu') {
+      const stepper = await GpuStepper.create(device, grid, config);
+      await stepper.setState(init);
+      await stepper.run(20);
+      // Time batches of ~0.5 s: steps/s is the median over repeats.
+      const probe = performance.now();
+      await stepper.run(50);
+      const perStep = (performance.now() - probe) / 50;
+      const steps = Math.max(50, Math.round(500 / perStep));
+      const rates: number[] = [];
+      for (let r = 0; r < repeats; r++) {
+        const t0 = performance.now();
+        await stepper.run(steps);
+        rates.push(steps / ((performance.now() - t0) / 1000));
+      }
+      rates.sort((a, b) => a - b);
+      const stepsPerSecond = rates[Math.floor(rates.length / 2)]!;
+      const kernels = await stepper.profileStep();
+      const bytes = stepper.bytesPerStep;
+      const achievedGbps = (bytes * stepsPerSecond) / 1e9;
+      rows.push({
+        grid: `${n}x${n}`,
+        stepsPerSecond,
+        msPerStep: 1000 / stepsPerSecond,
+        stepsTimed: steps,
+        bytesPerStep: bytes,
+        achievedGbps,
+        rooflineStepsPerSecond: stream ? (stream.gbps * 1e9) / bytes : null,
+        fractionOfRoofline: stream ? achievedGbps / stream.gbps : null,
+        kernelMs: kernels,
+        kernelSumMs: kernels ? kernels.reduce((s, k) => s + k.ms, 0) : null,
+      });
+      stepper.destroy();
+    } else {
+      const stepper = new CpuStepper(grid, config.model, config.dt, config.integrator);
+      await stepper.setState(init);
+      stepper.core.step();
+      const times: number[] = [];
+      for (let r = 0; r < repeats; r++) {
+        const t0 = performance.now();
+        stepper.core.step();
+        times.push(performance.now() - t0);
+      }
+      times.sort((a, b) => a - b);
+      const ms = times[Math.floor(times.length / 2)]!;
+      rows.push({ grid: `${n}x${n}`, msPerStep: ms, stepsPerSecond: 1000 / ms });
+    }
+  }
+  return {
+    params: {
+      model: 'hw',
+      scheme: 'spectral 2/3',
+      integrator: 'rk4',
+      precision: device.kind === 'webgpu' ? 'f32' : 'f64',
+      repeats,
+    },
+    results: {
+      streamGbps: stream?.gbps ?? null,
+      sizes: rows,
+      targets: {
+        h100StepsPerSecond: { '256': 1956, '512': 2300, '1024': 1400, '2048': 540 },
+        cpuMsPerStep256: 25.9 / 2,
+        note: 'peers in ../shared/targets.md: PyTorch CUDA graph 1956/1516/807/245, JAX jit 945/852/932/361; hw2d numpy 25.9 ms at 256² on 2 cores',
+      },
+    },
+  };
+};

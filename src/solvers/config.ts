@@ -1,0 +1,157 @@
+/**
+ * A simulation's full description and its validation. Everything that defines the trajectory is
+ * here (and is written as HDF5 attributes), so a run can be reproduced or resumed from its file.
+ * Invalid set-ups are refused before any work with an error naming the problem and the fix,
+ * including a dt past the explicit RK4 stability limit of the linear terms (the advective CFL limit
+ * depends on the flow and is caught at run time by the blow-up check).
+ */
+import { SpectralGrid } from '../spectral/grid.ts';
+import type { InitialKind } from './initial.ts';
+import { type Integrator } from './integrator.ts';
+import { diagonalRate, type ModelParams } from './model.ts';
+
+export class InvalidConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidConfigError';
+  }
+}
+
+export type Scheme = 'spectral' | 'arakawa';
+
+export interface SimulationConfig {
+  model: ModelParams;
+  nx: number;
+  ny: number;
+  lx: number;
+  ly: number;
+  scheme: Scheme;
+  integrator: Integrator;
+  dt: number;
+  tEnd: number;
+  seed: number;
+  init: InitialKind;
+  initAmplitude: number;
+  /** Snapshot interval in time units (0: only the final state). */
+  saveEvery: number;
+  /** Diagnostic sampling interval in steps. */
+  diagEvery: number;
+}
+
+export function gridOf(config: SimulationConfig): SpectralGrid {
+  return new SpectralGrid({
+    nx: config.nx,
+    ny: config.ny,
+    lx: config.lx,
+    ly: config.ly,
+    dealias: config.scheme === 'spectral' ? '2/3' : 'none',
+  });
+}
+
+/** |R(z)| of classical RK4: stable where ≤ 1. */
+function rk4Amplification(re: number, im: number): number {
+  // R(z) = 1 + z + z²/2 + z³/6 + z⁴/24 by Horner in complex arithmetic.
+  let pr = 1 / 24;
+  let pi = 0;
+  for (const c of [1 / 6, 1 / 2, 1, 1]) {
+    const nr = pr * re - pi * im + c;
+    const ni = pr * im + pi * re;
+    pr = nr;
+    pi = ni;
+  }
+  return Math.hypot(pr, pi);
+}
+
+/** Eigenvalues of the linear operator of one mode (dissipation included unless integrated exactly). */
+function linearEigenvalues(
+  model: ModelParams,
+  k2: number,
+  ky: number,
+  zonal: boolean,
+  withDiagonal: boolean,
+): [number, number][] {
+  const l = withDiagonal ? diagonalRate(model, k2) : 0;
+  if (model.kind === 'ns' || k2 === 0) return [[l, 0]];
+  const c = model.modified && zonal ? 0 : model.c1;
+  // d/dt (n, Ω) = [[−c + L, (−c + iκky)/k²], [−c, −c/k² + L]] (n, Ω)
+  const a = { re: -c + l, im: 0 };
+  const b = { re: -c / k2, im: (model.kappa * ky) / k2 };
+  const cc = { re: -c, im: 0 };
+  const d = { re: -c / k2 + l, im: 0 };
+  const tr = { re: a.re + d.re, im: a.im + d.im };
+  const det = {
+    re: a.re * d.re - (b.re * cc.re - b.im * cc.im),
+    im: -(b.re * cc.im + b.im * cc.re),
+  };
+  const disc = {
+    re: (tr.re * tr.re - tr.im * tr.im) / 4 - det.re,
+    im: (tr.re * tr.im) / 2 - det.im,
+  };
+  const r = Math.hypot(disc.re, disc.im);
+  const sr = Math.sqrt((r + disc.re) / 2);
+  const si = Math.sign(disc.im || 1) * Math.sqrt(Math.max(0, (r - disc.re) / 2));
+  return [
+    [tr.re / 2 + sr, tr.im / 2 + si],
+    [tr.re / 2 - sr, tr.im / 2 - si],
+  ];
+}
+
+/** The largest stable dt for the linear terms (bisection on the RK4 amplification factor). */
+export function linearStabilityLimit(config: SimulationConfig, grid = gridOf(config)): number {
+  const withDiagonal = config.integrator === 'rk4';
+  const eigen: [number, number][] = [];
+  for (let row = 0; row < grid.ny; row++) {
+    if (!grid.keptRow(row)) continue;
+    for (let col = 0; col < grid.ncols; col++) {
+      const k2 = grid.k2[row * grid.ncols + col]!;
+      for (const e of linearEigenvalues(config.model, k2, grid.ky(row), row === 0, withDiagonal))
+        if (Math.hypot(e[0], e[1]) > 0) eigen.push(e);
+    }
+  }
+  const stable = (dt: number) =>
+    eigen.every(([re, im]) => re * dt > 0 || rk4Amplification(re * dt, im * dt) <= 1 + 1e-12);
+  let lo = 0;
+  let hi = 1;
+  while (stable(hi) && hi < 1e6) hi *= 2;
+  if (stable(hi)) return Infinity;
+  for (let i = 0; i < 50; i++) {
+    const mid = (lo + hi) / 2;
+    if (stable(mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Throws InvalidConfigError listing every problem with `config`. */
+export function validateConfig(config: SimulationConfig): SpectralGrid {
+  const problems: string[] = [];
+  const m = config.model;
+  if (!(config.dt > 0)) problems.push(`dt must be positive, got ${config.dt}`);
+  if (!(config.tEnd > 0)) problems.push(`end time must be positive, got ${config.tEnd}`);
+  if (!(m.nu >= 0)) problems.push(`viscosity nu must be >= 0, got ${m.nu}`);
+  if (m.kind === 'hw') {
+    if (!(m.c1 > 0)) problems.push(`c1 must be positive, got ${m.c1}`);
+    if (!Number.isInteger(m.hyperOrder) || m.hyperOrder < 1 || m.hyperOrder > 4)
+      problems.push(`hyper-diffusion order N must be 1..4, got ${m.hyperOrder}`);
+  } else if (!(m.drag >= 0)) problems.push(`drag must be >= 0, got ${m.drag}`);
+  if (config.saveEvery < 0) problems.push(`--save-every must be >= 0, got ${config.saveEvery}`);
+  let grid: SpectralGrid | undefined;
+  try {
+    grid = gridOf(config);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  if (grid && problems.length === 0) {
+    const limit = linearStabilityLimit(config, grid);
+    if (config.dt > limit)
+      problems.push(
+        `dt = ${config.dt} is past the explicit RK4 stability limit ${limit.toPrecision(3)} of the linear terms at ${config.nx}x${config.ny}` +
+          (config.integrator === 'rk4'
+            ? ` (dominated by dissipation: lower dt or nu, or use --integrator ifrk4)`
+            : ` (the coupling c1/k² is stiff at small k: lower dt)`),
+      );
+  }
+  if (problems.length > 0)
+    throw new InvalidConfigError(`invalid simulation:\n  ${problems.join('\n  ')}`);
+  return grid!;
+}

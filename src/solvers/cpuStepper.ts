@@ -1,0 +1,170 @@
+/**
+ * The pseudo-spectral stepper on the CPU, in float64: the reference the WGSL stepper is tested
+ * against and the fallback when there is no GPU. It follows the GPU kernels' structure exactly:
+ * column inverse FFTs of φ̂, i·ky φ̂, f̂, i·ky f̂; per row the inverse x-FFTs (times i·kx for ∂x), the
+ * bracket [φ, f] = ∂xφ ∂yf − ∂yφ ∂xf and its forward x-FFT; forward column FFTs; the RHS per mode.
+ */
+import type { SpectralGrid } from '../spectral/grid.ts';
+import { Transforms2d } from '../spectral/transforms2d.ts';
+import { type Integrator, STAGES } from './integrator.ts';
+import { diagonalRate, forcingSpectrum, type ModelParams, vorticityIndex } from './model.ts';
+
+export class CpuSpectralStepper {
+  readonly transforms: Transforms2d;
+  readonly fieldCount: number;
+  /** Evolved fields, each interleaved complex in the grid's spectral layout. */
+  readonly state: Float64Array[];
+  readonly #next: Float64Array[];
+  readonly #acc: Float64Array[];
+  readonly #k: Float64Array[];
+  readonly #potential: Float64Array;
+  readonly #columns: Float64Array[];
+  readonly #halfRows: Float64Array[];
+  readonly #products: Float64Array[];
+  readonly #rows: Float64Array[];
+  /** exp(L dt/2) per mode for IF-RK4, null for classical RK4. */
+  readonly #factor: Float64Array | null;
+  readonly #forcing: Float64Array | null;
+  readonly #rate: Float64Array;
+
+  constructor(
+    readonly grid: SpectralGrid,
+    readonly params: ModelParams,
+    readonly dt: number,
+    readonly integrator: Integrator,
+  ) {
+    this.transforms = new Transforms2d(grid);
+    this.fieldCount = params.kind === 'hw' ? 2 : 1;
+    const spectral = () => this.transforms.newSpectral();
+    const many = (count: number) => Array.from({ length: count }, spectral);
+    this.state = many(this.fieldCount);
+    this.#next = many(this.fieldCount);
+    this.#acc = many(this.fieldCount);
+    this.#k = many(this.fieldCount);
+    this.#potential = spectral();
+    this.#columns = many(2 * (this.fieldCount + 1));
+    this.#halfRows = many(this.fieldCount);
+    this.#products = many(this.fieldCount);
+    this.#rows = Array.from({ length: 4 }, () => new Float64Array(grid.nx));
+    this.#rate = grid.k2.map((k2) => diagonalRate(params, k2));
+    this.#factor = integrator === 'ifrk4' ? this.#rate.map((l) => Math.exp((l * dt) / 2)) : null;
+    this.#forcing = forcingSpectrum(params, grid);
+  }
+
+  /** φ̂ = −Ω̂ / k² (zero mean), the potential (HW) or stream function (NS). */
+  potential(fields: Float64Array[], out: Float64Array = this.#potential): Float64Array {
+    const vorticity = fields[vorticityIndex(this.params)]!;
+    const k2 = this.grid.k2;
+    for (let i = 0; i < k2.length; i++) {
+      const inv = k2[i]! > 0 ? -1 / k2[i]! : 0;
+      out[2 * i] = inv * vorticity[2 * i]!;
+      out[2 * i + 1] = inv * vorticity[2 * i + 1]!;
+    }
+    return out;
+  }
+
+  /** Spectral Poisson brackets [φ, f] of every evolved field, de-aliased. */
+  brackets(fields: Float64Array[], out: Float64Array[] = this.#products): Float64Array[] {
+    const t = this.transforms;
+    const { nx, ny } = this.grid;
+    const sources = [this.potential(fields), ...fields];
+    sources.forEach((source, s) => {
+      t.columnsInverse(source, this.#columns[2 * s]!, false);
+      t.columnsInverse(source, this.#columns[2 * s + 1]!, true);
+    });
+    const [dxPhi, dyPhi, dxF, dyF] = this.#rows as [
+      Float64Array,
+      Float64Array,
+      Float64Array,
+      Float64Array,
+    ];
+    for (let row = 0; row < ny; row++) {
+      t.rowInverse(this.#columns[0]!, row, dxPhi, 0, true);
+      t.rowInverse(this.#columns[1]!, row, dyPhi, 0, false);
+      for (let f = 0; f < this.fieldCount; f++) {
+        t.rowInverse(this.#columns[2 * f + 2]!, row, dxF, 0, true);
+        t.rowInverse(this.#columns[2 * f + 3]!, row, dyF, 0, false);
+        for (let x = 0; x < nx; x++) dxF[x] = dxPhi[x]! * dyF[x]! - dyPhi[x]! * dxF[x]!;
+        t.rowForward(dxF, 0, this.#halfRows[f]!, row);
+      }
+    }
+    for (let f = 0; f < this.fieldCount; f++)
+      t.columnsForward(this.#halfRows[f]!, out[f]!, 1 / (nx * ny));
+    return out;
+  }
+
+  /** Time derivative of `fields` into `out`; the diagonal rate is included only for plain RK4. */
+  rhs(fields: Float64Array[], out: Float64Array[]): void {
+    const products = this.brackets(fields);
+    const phi = this.#potential;
+    const { grid, params } = this;
+    const { ncols } = grid;
+    const rate = this.#factor ? null : this.#rate;
+    for (let row = 0; row < grid.ny; row++) {
+      const ky = grid.ky(row);
+      for (let col = 0; col < ncols; col++) {
+        const i = row * ncols + col;
+        const re = 2 * i;
+        const im = re + 1;
+        const l = rate ? rate[i]! : 0;
+        if (params.kind === 'hw') {
+          const [n, w] = fields as [Float64Array, Float64Array];
+          const c = params.modified && row === 0 ? 0 : params.c1;
+          const cr = c * (phi[re]! - n[re]!);
+          const ci = c * (phi[im]! - n[im]!);
+          out[0]![re] = -products[0]![re]! + cr + params.kappa * ky * phi[im]! + l * n[re]!;
+          out[0]![im] = -products[0]![im]! + ci - params.kappa * ky * phi[re]! + l * n[im]!;
+          const mean = i === 0 ? 0 : 1; // ⟨Ω⟩ = 0: Ω = ∇²φ has no k = 0 mode
+          out[1]![re] = mean * (-products[1]![re]! + cr + l * w[re]!);
+          out[1]![im] = mean * (-products[1]![im]! + ci + l * w[im]!);
+        } else {
+          const w = fields[0]!;
+          const f = this.#forcing;
+          out[0]![re] = -products[0]![re]! + (f ? f[re]! : 0) + l * w[re]!;
+          out[0]![im] = -products[0]![im]! + (f ? f[im]! : 0) + l * w[im]!;
+        }
+      }
+    }
+  }
+
+  /** One RK4 (or IF-RK4) step of size dt. */
+  step(): void {
+    const u = this.state;
+    const e = this.#factor;
+    const dt = this.dt;
+    let input = u;
+    for (let s = 0; s < 4; s++) {
+      this.rhs(input, this.#k);
+      for (let f = 0; f < this.fieldCount; f++) {
+        const uf = u[f]!;
+        const kf = this.#k[f]!;
+        const acc = this.#acc[f]!;
+        const next = this.#next[f]!;
+        const modes = uf.length / 2;
+        if (s === 3) {
+          for (let i = 0; i < modes; i++) {
+            const e1 = e ? e[i]! : 1;
+            const e2 = e1 * e1;
+            uf[2 * i] = e2 * uf[2 * i]! + (dt / 6) * (acc[2 * i]! + kf[2 * i]!);
+            uf[2 * i + 1] = e2 * uf[2 * i + 1]! + (dt / 6) * (acc[2 * i + 1]! + kf[2 * i + 1]!);
+          }
+          continue;
+        }
+        const { a, b, beta, gamma, c } = STAGES[s]!;
+        const first = s === 0 ? 0 : 1;
+        for (let i = 0; i < modes; i++) {
+          const e1 = e ? e[i]! : 1;
+          const powers = [1, e1, e1 * e1] as const;
+          const ea = powers[a]!;
+          const eb = dt * beta * powers[b]!;
+          const ec = gamma * powers[c]!;
+          for (let p = 2 * i; p < 2 * i + 2; p++) {
+            next[p] = ea * uf[p]! + eb * kf[p]!;
+            acc[p] = first * acc[p]! + ec * kf[p]!;
+          }
+        }
+      }
+      input = this.#next;
+    }
+  }
+}

@@ -1,0 +1,357 @@
+/**
+ * The pseudo-spectral stepper in hand-written WGSL. Per RK4 stage three kernels: inverse column
+ * FFTs of φ̂, i·ky φ̂, f̂, i·ky f̂ (kernel 1); per grid row the inverse real FFTs, the brackets and
+ * their forward real FFTs, all in shared memory (kernel 2); forward column FFTs fused with the RHS
+ * and the stage update (kernel 3). A whole chunk of steps is recorded into few command buffers;
+ * diagnostics are reduced on the device into a ring read back once per `advance`. Only the 2/3
+ * de-aliased columns exist in memory. The CPU stepper (cpuStepper.ts) is its reference.
+ */
+import { createBufferFrom, createStorageBuffer, readBuffer } from '../runtime/buffers.ts';
+import { CommandBatch, GpuTimer } from '../runtime/commands.ts';
+import type { WebGpuDevice } from '../runtime/device.ts';
+import { getKernel, type Kernel, loadWgsl } from '../runtime/kernels.ts';
+import type { SpectralGrid } from '../spectral/grid.ts';
+import { InvalidConfigError, type SimulationConfig } from './config.ts';
+import { quantityNames } from './diagnostics.ts';
+import { STAGES } from './integrator.ts';
+import { forcingSpectrum, type ModelParams } from './model.ts';
+import type { Stepper } from './stepper.ts';
+
+const Q = 8;
+const SLOT = 256;
+const RING_SAMPLES = 1024;
+const STEPS_PER_SUBMIT = 16;
+
+async function source(...files: string[]): Promise<string> {
+  const parts = await Promise.all(files.map((f) => loadWgsl(`./wgsl/${f}`, import.meta.url)));
+  return parts.join('\n');
+}
+
+function nextPow2(n: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(hi, v));
+}
+
+/** Twiddles in float64, stored as f32: columns (ny), row complex FFT (nx/2), real-FFT (nx). */
+function twiddleTable(grid: SpectralGrid): {
+  data: Float32Array;
+  col: number;
+  row: number;
+  real: number;
+} {
+  const m = grid.nx / 2;
+  const parts: [number, number][] = [
+    [grid.ny / 2, grid.ny],
+    [Math.max(1, m / 2), m],
+    [m + 1, grid.nx],
+  ];
+  const total = parts.reduce((s, [count]) => s + count, 0);
+  const data = new Float32Array(2 * total);
+  const offsets: number[] = [];
+  let at = 0;
+  for (const [count, n] of parts) {
+    offsets.push(at);
+    for (let k = 0; k < count; k++) {
+      data[2 * (at + k)] = Math.cos((2 * Math.PI * k) / n);
+      data[2 * (at + k) + 1] = -Math.sin((2 * Math.PI * k) / n);
+    }
+    at += count;
+  }
+  return { data, col: offsets[0]!, row: offsets[1]!, real: offsets[2]! };
+}
+
+function packParams(
+  grid: SpectralGrid,
+  config: SimulationConfig,
+  tw: { col: number; row: number; real: number },
+): Uint8Array {
+  const bytes = new ArrayBuffer(4 * SLOT);
+  const model: ModelParams = config.model;
+  for (let stage = 0; stage < 4; stage++) {
+    const u = new Uint32Array(bytes, stage * SLOT, 32);
+    const f = new Float32Array(bytes, stage * SLOT, 32);
+    const coefficients = STAGES[stage];
+    u.set([grid.nx, grid.ny, grid.ncols, grid.kmaxY], 0);
+    u.set(
+      [
+        model.kind === 'hw' ? 0 : 1,
+        model.kind === 'hw' ? 2 : 1,
+        model.kind === 'hw' && model.modified ? 1 : 0,
+        model.kind === 'hw' ? model.hyperOrder : 0,
+      ],
+      4,
+    );
+    f.set(
+      [
+        grid.dkx,
+        grid.dky,
+        model.kind === 'hw' ? model.c1 : 0,
+        model.kind === 'hw' ? model.kappa : 0,
+      ],
+      8,
+    );
+    f.set([model.nu, model.kind === 'ns' ? model.drag : 0, config.dt], 12);
+    u[15] = config.integrator === 'ifrk4' ? 1 : 0;
+    u.set(
+      [stage === 3 ? 1 : 0, coefficients?.a ?? 0, coefficients?.b ?? 0, coefficients?.c ?? 0],
+      16,
+    );
+    f.set([coefficients?.beta ?? 0, coefficients?.gamma ?? 0, 1 / (grid.nx * grid.ny)], 20);
+    u[23] = stage === 0 ? 1 : 0;
+    u.set([Math.log2(grid.ny), Math.log2(grid.nx / 2), tw.col, tw.row, tw.real], 24);
+  }
+  return new Uint8Array(bytes);
+}
+
+type StepBuffers = Record<
+  | 'state'
+  | 'next'
+  | 'acc'
+  | 'cols'
+  | 'prod'
+  | 'forcing'
+  | 'tw'
+  | 'params'
+  | 'rowsums'
+  | 'ring'
+  | 'counter',
+  GPUBuffer
+>;
+type StepKernels = {
+  columns: Kernel;
+  rows: Kernel;
+  update: Kernel;
+  diagRows: Kernel;
+  diagTotal: Kernel;
+};
+
+export class GpuStepper implements Stepper {
+  readonly deviceLabel: string;
+  readonly #gpu: GPUDevice;
+  readonly #fields: number;
+  readonly #size: number;
+  readonly #buffers: StepBuffers;
+  readonly #kernels: StepKernels;
+  readonly #groups: { columns: [number, number]; update: number };
+
+  private constructor(
+    device: WebGpuDevice,
+    readonly grid: SpectralGrid,
+    readonly params: ModelParams,
+    buffers: StepBuffers,
+    kernels: StepKernels,
+    groups: { columns: [number, number]; update: number },
+  ) {
+    this.deviceLabel = `webgpu (${device.adapter.description || device.adapter.vendor || 'adapter'})`;
+    this.#gpu = device.gpu;
+    this.#fields = params.kind === 'hw' ? 2 : 1;
+    this.#size = grid.spectralSize;
+    this.#buffers = buffers;
+    this.#kernels = kernels;
+    this.#groups = groups;
+  }
+
+  static async create(
+    device: WebGpuDevice,
+    grid: SpectralGrid,
+    config: SimulationConfig,
+  ): Promise<GpuStepper> {
+    const gpu = device.gpu;
+    const fields = config.model.kind === 'hw' ? 2 : 1;
+    const sources = 2 * (fields + 1);
+    const maxShared = Math.floor(gpu.limits.maxComputeWorkgroupStorageSize / 8);
+    const c1 = clamp(
+      Math.floor((grid.ncols * sources) / 264),
+      1,
+      Math.max(1, Math.floor(4096 / grid.ny)),
+    );
+    const c3 = clamp(
+      Math.floor(grid.ncols / 132),
+      1,
+      Math.max(1, Math.floor(4096 / (fields * grid.ny))),
+    );
+    const shared = { columns: c1 * grid.ny, rows: 2 * grid.nx, update: fields * c3 * grid.ny };
+    const needed = Math.max(...Object.values(shared));
+    if (needed > maxShared)
+      throw new InvalidConfigError(
+        `the WebGPU solver needs ${8 * needed} bytes of workgroup memory at ${grid.nx}x${grid.ny}; this adapter allows ${8 * maxShared}: use at most 2048 points per direction, or --device wasm`,
+      );
+    const common = await source('spectral_common.wgsl');
+    const kernel = async (
+      file: string,
+      wg: number,
+      sharedCount: number,
+      extra: Record<string, number> = {},
+    ) =>
+      getKernel(gpu, {
+        code: `${common}\n${await source(file)}`,
+        label: file,
+        constants: { WG: clamp(nextPow2(wg), 64, 256), SHARED: sharedCount, ...extra },
+      });
+    const diag = (file: string) =>
+      source('diagnostics_common.wgsl', file).then((code) => getKernel(gpu, { code, label: file }));
+    const kernels = {
+      columns: await kernel('columns_inverse.wgsl', (c1 * grid.ny) / 2, shared.columns, { C: c1 }),
+      rows: await kernel('rows_bracket.wgsl', grid.nx / 4, shared.rows),
+      update: await kernel('columns_update.wgsl', (fields * c3 * grid.ny) / 2, shared.update, {
+        C: c3,
+      }),
+      diagRows: await diag('diagnostics_rows.wgsl'),
+      diagTotal: await diag('diagnostics_total.wgsl'),
+    };
+    const size = grid.spectralSize;
+    const tw = twiddleTable(grid);
+    const forcing = forcingSpectrum(config.model, grid) ?? new Float64Array(2 * size);
+    const buffers = {
+      state: createStorageBuffer(gpu, 8 * fields * size, 'state'),
+      next: createStorageBuffer(gpu, 8 * fields * size, 'next'),
+      acc: createStorageBuffer(gpu, 8 * fields * size, 'acc'),
+      cols: createStorageBuffer(gpu, 8 * sources * size, 'columns'),
+      prod: createStorageBuffer(gpu, 8 * fields * size, 'brackets'),
+      forcing: createBufferFrom(gpu, Float32Array.from(forcing)),
+      tw: createBufferFrom(gpu, tw.data),
+      params: createBufferFrom(
+        gpu,
+        packParams(grid, config, tw),
+        GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      ),
+      rowsums: createStorageBuffer(gpu, 4 * Q * grid.ny, 'row sums'),
+      ring: createStorageBuffer(gpu, 4 * Q * RING_SAMPLES, 'diagnostics ring'),
+      counter: createStorageBuffer(gpu, 4, 'ring counter'),
+    };
+    return new GpuStepper(device, grid, config.model, buffers, kernels, {
+      columns: [Math.ceil(grid.ncols / c1), sources],
+      update: Math.ceil(grid.ncols / c3),
+    });
+  }
+
+  #slot(stage: number) {
+    return { buffer: this.#buffers.params, offset: stage * SLOT, size: 128 };
+  }
+
+  #recordStep(batch: CommandBatch, timed = false): void {
+    const b = this.#buffers;
+    const k = this.#kernels;
+    for (let stage = 0; stage < 4; stage++) {
+      const params = this.#slot(stage);
+      if (timed) batch.beginPass(`stage ${stage + 1} columns inverse`);
+      batch.dispatch(
+        k.columns,
+        [params, b.tw, stage === 0 ? b.state : b.next, b.cols],
+        this.#groups.columns,
+      );
+      if (timed) batch.beginPass(`stage ${stage + 1} rows bracket`);
+      batch.dispatch(k.rows, [params, b.tw, b.cols, b.prod], this.grid.ny);
+      if (timed) batch.beginPass(`stage ${stage + 1} columns update`);
+      batch.dispatch(
+        k.update,
+        [params, b.tw, b.prod, b.state, b.next, b.acc, b.forcing],
+        this.#groups.update,
+      );
+    }
+  }
+  #recordDiagnostics(batch: CommandBatch): void {
+    const b = this.#buffers;
+    batch.dispatch(
+      this.#kernels.diagRows,
+      [this.#slot(0), b.state, b.forcing, b.rowsums],
+      this.grid.ny,
+    );
+    batch.dispatch(this.#kernels.diagTotal, [this.#slot(0), b.rowsums, b.ring, b.counter], 1);
+  }
+
+  async setState(fields: Float64Array[]): Promise<void> {
+    const packed = new Float32Array(2 * this.#fields * this.#size);
+    fields.forEach((field, i) => packed.set(field, 2 * i * this.#size));
+    this.#gpu.queue.writeBuffer(this.#buffers.state, 0, packed);
+  }
+
+  async getState(): Promise<Float64Array[]> {
+    const data = new Float32Array(
+      await readBuffer(this.#gpu, this.#buffers.state, 8 * this.#fields * this.#size),
+    );
+    return Array.from({ length: this.#fields }, (_, i) =>
+      Float64Array.from(data.subarray(2 * i * this.#size, 2 * (i + 1) * this.#size)),
+    );
+  }
+
+  /**
+   * GPU time of each kernel of one step (every dispatch in its own timed pass), for the benchmark's
+   * breakdown; null where the adapter has no timestamp queries.
+   */
+  async profileStep(): Promise<{ label: string; ms: number }[] | null> {
+    if (!GpuTimer.supported(this.#gpu)) return null;
+    const timer = new GpuTimer(this.#gpu, 16);
+    const batch = new CommandBatch(this.#gpu, timer, 'profiled step');
+    this.#recordStep(batch, true);
+    batch.submit();
+    const passes = await timer.read();
+    timer.destroy();
+    return passes;
+  }
+
+  /** Bytes one step reads and writes in global memory (the roofline's numerator). */
+  get bytesPerStep(): number {
+    const sources = 2 * (this.#fields + 1);
+    const perStage = 8 * this.#size * (3 * sources + 7 * this.#fields);
+    return 4 * perStage;
+  }
+
+  /** Records `steps` steps (no diagnostics), for benchmarks; resolves when the GPU is done. */
+  async run(steps: number): Promise<void> {
+    for (let done = 0; done < steps;) {
+      const batch = new CommandBatch(this.#gpu, undefined, 'steps');
+      const n = Math.min(STEPS_PER_SUBMIT, steps - done);
+      for (let s = 0; s < n; s++) this.#recordStep(batch);
+      batch.submit();
+      done += n;
+    }
+    await this.#gpu.queue.onSubmittedWorkDone();
+  }
+
+  async advance(steps: number, diagEvery: number): Promise<Float64Array> {
+    const names = quantityNames(this.params).length;
+    const samples = Math.floor(steps / diagEvery);
+    const out = new Float64Array(samples * names);
+    let taken = 0;
+    let step = 0;
+    while (step < steps) {
+      this.#gpu.queue.writeBuffer(this.#buffers.counter, 0, new Uint32Array(1));
+      const chunkEnd = Math.min(steps, step + RING_SAMPLES * diagEvery);
+      let batch = new CommandBatch(this.#gpu, undefined, 'steps');
+      let recorded = 0;
+      const startSample = taken;
+      for (; step < chunkEnd; step++) {
+        this.#recordStep(batch);
+        if ((step + 1) % diagEvery === 0) {
+          this.#recordDiagnostics(batch);
+          taken++;
+        }
+        if (++recorded === STEPS_PER_SUBMIT) {
+          batch.submit();
+          batch = new CommandBatch(this.#gpu, undefined, 'steps');
+          recorded = 0;
+        }
+      }
+      batch.submit();
+      const count = taken - startSample;
+      if (count > 0) {
+        const ring = new Float32Array(
+          await readBuffer(this.#gpu, this.#buffers.ring, 4 * Q * count),
+        );
+        for (let s = 0; s < count; s++)
+          for (let q = 0; q < names; q++) out[(startSample + s) * names + q] = ring[s * Q + q]!;
+      }
+    }
+    await this.#gpu.queue.onSubmittedWorkDone();
+    return out;
+  }
+
+  destroy(): void {
+    for (const buffer of Object.values(this.#buffers)) buffer.destroy();
+    for (const kernel of Object.values(this.#kernels)) kernel.clearBindGroups();
+  }
+}

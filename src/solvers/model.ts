@@ -1,0 +1,80 @@
+/**
+ * The equations, as data both steppers (CPU and WGSL) read: which fields are evolved, the diagonal
+ * linear rate of each mode (dissipation, drag), the explicit linear couplings, and the forcing.
+ *
+ *   HW   (fields n, Ω; φ = ∇⁻²Ω):  ∂t Ω = −[φ, Ω] + c1 (φ − n) + D(Ω)
+ *                                   ∂t n = −[φ, n] + c1 (φ − n) − κ ∂y φ + D(n)
+ *        D(f) = −ν (−∇²)^N f; the modified model drops the zonal (ky = 0) part of φ − n.
+ *   NS   (field ω; ψ = ∇⁻²ω):       ∂t ω = −[ψ, ω] + ν ∇²ω − μ ω + f
+ *   [a, b] = ∂x a ∂y b − ∂y a ∂x b;  u = (−∂y ψ, ∂x ψ), so u·∇ω = [ψ, ω].
+ */
+import type { SpectralGrid } from '../spectral/grid.ts';
+
+export interface HwParams {
+  kind: 'hw';
+  c1: number;
+  kappa: number;
+  nu: number;
+  hyperOrder: number;
+  modified: boolean;
+}
+
+export type ForcingKind = 'none' | 'fno' | 'kolmogorov';
+
+export interface NsParams {
+  kind: 'ns';
+  nu: number;
+  drag: number;
+  forcing: ForcingKind;
+  forcingAmplitude: number;
+  forcingWavenumber: number;
+}
+
+export type ModelParams = HwParams | NsParams;
+
+export function fieldNames(params: ModelParams): string[] {
+  return params.kind === 'hw' ? ['n', 'omega'] : ['omega'];
+}
+
+/** Index of the vorticity among the evolved fields (φ or ψ is solved from it). */
+export function vorticityIndex(params: ModelParams): number {
+  return params.kind === 'hw' ? 1 : 0;
+}
+
+/** Diagonal linear rate L(k) ≤ 0 of every field (treated exactly by the integrating factor). */
+export function diagonalRate(params: ModelParams, k2: number): number {
+  if (params.kind === 'hw') return -params.nu * Math.pow(k2, params.hyperOrder);
+  return -(params.nu * k2 + params.drag);
+}
+
+/**
+ * The forcing of the vorticity equation in the stored spectral layout, or null. FNO: f =
+ * A (sin 2π(x+y) + cos 2π(x+y)) on [0,1]² (A = 0.1 in the benchmark); Kolmogorov: f = A n cos(n y).
+ */
+export function forcingSpectrum(params: ModelParams, grid: SpectralGrid): Float64Array | null {
+  if (params.kind !== 'ns' || params.forcing === 'none') return null;
+  const out = new Float64Array(2 * grid.spectralSize);
+  const a = params.forcingAmplitude;
+  const set = (row: number, col: number, re: number, im: number) => {
+    const i = 2 * (row * grid.ncols + col);
+    out[i] = re;
+    out[i + 1] = im;
+  };
+  const rowOf = (index: number) => (index >= 0 ? index : grid.ny + index);
+  if (params.forcing === 'fno') {
+    // sin θ + cos θ with θ = k·x, k = (1, 1) box modes: coefficient (1 − i)/2 at k, conj at −k;
+    // only kx ≥ 0 is stored.
+    set(rowOf(1), 1, a / 2, -a / 2);
+  } else {
+    const n = params.forcingWavenumber;
+    const j = Math.round((n * grid.ly) / (2 * Math.PI));
+    if (j < 1 || j > grid.kmaxY)
+      throw new Error(
+        `Kolmogorov forcing wavenumber ${n} is not a resolved mode of this grid (index ${j}, max ${grid.kmaxY})`,
+      );
+    // A n cos(n y) = (A n / 2)(e^{iny} + e^{−iny}).
+    set(rowOf(j), 0, (a * n) / 2, 0);
+    set(rowOf(-j), 0, (a * n) / 2, 0);
+  }
+  return out;
+}

@@ -1,0 +1,250 @@
+/**
+ * The run loop shared by every solver command: advance in chunks on the device, append the sampled
+ * diagnostics, write snapshots (real-space fields + spectra), publish the output file at checkpoints,
+ * stop cleanly on a blow-up, resume a killed run exactly from its last checkpoint.
+ *
+ * The output file is always a complete HDF5 file as of the last checkpoint (the loop writes a
+ * temporary copy and publishes it atomically), and it holds the spectral state of that checkpoint,
+ * so `--resume` continues bit-for-bit where the killed run would have been.
+ */
+import type { H5Writer } from '../io/hdf5.ts';
+import type { SpectralGrid } from '../spectral/grid.ts';
+import { Transforms2d } from '../spectral/transforms2d.ts';
+import type { SimulationConfig } from './config.ts';
+import { diagnose, quantityNames } from './diagnostics.ts';
+import { fieldNames, type ModelParams } from './model.ts';
+import type { Stepper } from './stepper.ts';
+
+export class BlowUpError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BlowUpError';
+  }
+}
+
+export interface RunStart {
+  step: number;
+  /** Diagnostic history already in the file (resume), as time + one array per quantity. */
+  history: { time: number[]; values: Record<string, number[]> };
+}
+
+export interface RunOptions {
+  config: SimulationConfig;
+  grid: SpectralGrid;
+  stepper: Stepper;
+  writer: H5Writer | null;
+  start: RunStart;
+  statsFrom: number;
+  checkpointEverySeconds: number;
+  onProgress?: (step: number, total: number, info: string) => void;
+}
+
+export interface RunSummary {
+  steps: number;
+  time: number;
+  wallSeconds: number;
+  stepsPerSecond: number;
+  device: string;
+  statsFrom: number;
+  samplesAveraged: number;
+  averages: Record<string, number>;
+  final: Record<string, number>;
+}
+
+/** Real-space output fields: HW n, φ, Ω; NS ω, ψ. */
+export function realFields(
+  model: ModelParams,
+  transforms: Transforms2d,
+  state: Float64Array[],
+  phi: Float64Array,
+): Record<string, Float32Array> {
+  const toReal = (spec: Float64Array) => {
+    const real = transforms.newReal();
+    transforms.inverse(spec, real);
+    return Float32Array.from(real);
+  };
+  return model.kind === 'hw'
+    ? { n: toReal(state[0]!), phi: toReal(phi), omega: toReal(state[1]!) }
+    : { omega: toReal(state[0]!), psi: toReal(phi) };
+}
+
+function potentialOf(model: ModelParams, grid: SpectralGrid, state: Float64Array[]): Float64Array {
+  const vorticity = state[model.kind === 'hw' ? 1 : 0]!;
+  const phi = new Float64Array(vorticity.length);
+  for (let i = 0; i < grid.spectralSize; i++) {
+    const k2 = grid.k2[i]!;
+    const inv = k2 > 0 ? -1 / k2 : 0;
+    phi[2 * i] = inv * vorticity[2 * i]!;
+    phi[2 * i + 1] = inv * vorticity[2 * i + 1]!;
+  }
+  return phi;
+}
+
+function writeSnapshot(
+  writer: H5Writer,
+  config: SimulationConfig,
+  grid: SpectralGrid,
+  transforms: Transforms2d,
+  state: Float64Array[],
+  time: number,
+): void {
+  const phi = potentialOf(config.model, grid, state);
+  for (const [name, field] of Object.entries(realFields(config.model, transforms, state, phi)))
+    writer.appendFrame(`/fields/${name}`, field, [grid.ny, grid.nx]);
+  writer.appendValues('/fields/time', Float64Array.of(time));
+  const diagnostics = diagnose(config.model, grid, state, phi);
+  if (!writer.has('/spectra/ky')) {
+    writer.writeDataset('/spectra/ky', {
+      data: Float64Array.from(diagnostics.ky),
+      shape: [diagnostics.ky.length],
+    });
+    writer.writeDataset('/spectra/k', {
+      data: Float64Array.from(diagnostics.shells),
+      shape: [diagnostics.shells.length],
+    });
+  }
+  for (const name of diagnostics.names) {
+    const ky = diagnostics.kySpectra[name]!;
+    const shell = diagnostics.shellSpectra[name]!;
+    writer.appendFrame(`/spectra/ky_${name}`, ky, [ky.length]);
+    writer.appendFrame(`/spectra/shell_${name}`, shell, [shell.length]);
+  }
+}
+
+function writeCheckpoint(
+  writer: H5Writer,
+  config: SimulationConfig,
+  grid: SpectralGrid,
+  state: Float64Array[],
+  step: number,
+): void {
+  fieldNames(config.model).forEach((name, i) =>
+    writer.writeFixed(`/checkpoint/${name}`, state[i]!, [grid.ny, grid.ncols, 2]),
+  );
+  writer.writeFixed('/checkpoint/clock', Float64Array.of(step * config.dt, step), [2]);
+}
+
+function firstNonFinite(
+  samples: Float64Array,
+  names: readonly string[],
+): { sample: number; name: string } | null {
+  for (let i = 0; i < samples.length; i++) {
+    if (!Number.isFinite(samples[i]!))
+      return { sample: Math.floor(i / names.length), name: names[i % names.length]! };
+  }
+  return null;
+}
+
+/** Runs the simulation to its end time (see the header); returns the summary. */
+export async function runSimulation(options: RunOptions): Promise<RunSummary> {
+  const { config, grid, stepper, writer, statsFrom } = options;
+  const names = quantityNames(config.model);
+  const transforms = new Transforms2d(grid);
+  const total = Math.round(config.tEnd / config.dt);
+  const diagEvery = config.diagEvery;
+  const saveEvery =
+    config.saveEvery > 0
+      ? Math.max(diagEvery, Math.round(config.saveEvery / config.dt / diagEvery) * diagEvery)
+      : 0;
+  const history = options.start.history;
+  let step = options.start.step;
+  if (writer && step === 0 && saveEvery > 0)
+    writeSnapshot(writer, config, grid, transforms, await stepper.getState(), 0);
+
+  const started = performance.now();
+  let lastCheckpoint = started;
+  let chunk = diagEvery;
+  let stepsDone = 0;
+  while (step < total) {
+    const nextSave = saveEvery > 0 ? (Math.floor(step / saveEvery) + 1) * saveEvery : total;
+    const n = Math.min(chunk, total - step, nextSave - step);
+    const chunkStarted = performance.now();
+    const samples = await stepper.advance(n, diagEvery);
+    // Aim for chunks of ~0.5 s so progress and checkpoints stay responsive.
+    const seconds = (performance.now() - chunkStarted) / 1000;
+    if (n === chunk)
+      chunk = Math.max(
+        diagEvery,
+        Math.min(
+          chunk * 4,
+          Math.round((chunk * 0.5) / Math.max(seconds, 1e-3) / diagEvery) * diagEvery,
+        ),
+      );
+    const bad = firstNonFinite(samples, names);
+    if (bad) {
+      const badTime = (step + (bad.sample + 1) * diagEvery) * config.dt;
+      await writer?.abort();
+      throw new BlowUpError(
+        `the solution blew up: ${bad.name} is not finite at t = ${badTime.toFixed(4)} (step ${step + (bad.sample + 1) * diagEvery}).` +
+          (writer
+            ? ` ${writer.target} keeps the last good checkpoint; resume from it with a smaller --dt.`
+            : '') +
+          ' Try a smaller --dt (advective CFL) or more dissipation.',
+      );
+    }
+    const count = samples.length / names.length;
+    const times = Float64Array.from(
+      { length: count },
+      (_, i) => (step + (i + 1) * diagEvery) * config.dt,
+    );
+    history.time.push(...times);
+    names.forEach((name, q) => {
+      const column = Float64Array.from({ length: count }, (_, i) => samples[i * names.length + q]!);
+      (history.values[name] ??= []).push(...column);
+      writer?.appendValues(`/timeseries/${name}`, column);
+    });
+    writer?.appendValues('/timeseries/time', times);
+    step += n;
+    stepsDone += n;
+    const due =
+      writer &&
+      (step === total ||
+        performance.now() - lastCheckpoint > options.checkpointEverySeconds * 1000);
+    if (writer && ((saveEvery > 0 && step % saveEvery === 0) || due)) {
+      const state = await stepper.getState();
+      if (saveEvery > 0 && step % saveEvery === 0)
+        writeSnapshot(writer, config, grid, transforms, state, step * config.dt);
+      if (due) {
+        writeCheckpoint(writer, config, grid, state, step);
+        await writer.checkpoint();
+        lastCheckpoint = performance.now();
+      }
+    }
+    const last = Object.fromEntries(names.map((name) => [name, history.values[name]!.at(-1)!]));
+    options.onProgress?.(
+      step,
+      total,
+      `t=${(step * config.dt).toFixed(2)} ${names
+        .slice(0, 4)
+        .map((nm) => `${nm}=${last[nm]!.toPrecision(4)}`)
+        .join(' ')}`,
+    );
+  }
+  if (writer) await writer.commit();
+  const wallSeconds = (performance.now() - started) / 1000;
+  const averages: Record<string, number> = {};
+  const final: Record<string, number> = {};
+  const selected = history.time.map((t, i) => (t >= statsFrom ? i : -1)).filter((i) => i >= 0);
+  for (const name of names) {
+    const values = history.values[name] ?? [];
+    averages[name] = selected.length
+      ? selected.reduce((sum, i) => sum + values[i]!, 0) / selected.length
+      : NaN;
+    final[name] = values.at(-1) ?? NaN;
+  }
+  if (config.model.kind === 'hw') {
+    averages.energy = averages.energy_n! + averages.energy_v!;
+    final.energy = final.energy_n! + final.energy_v!;
+  }
+  return {
+    steps: step,
+    time: step * config.dt,
+    wallSeconds,
+    stepsPerSecond: stepsDone / wallSeconds,
+    device: stepper.deviceLabel,
+    statsFrom,
+    samplesAveraged: selected.length,
+    averages,
+    final,
+  };
+}

@@ -1,0 +1,51 @@
+// Step kernel 1: inverse FFT along y of C stored columns of one source per workgroup. Sources
+// (workgroup y): 0 φ̂, 1 i·ky φ̂, 2f+2 field f, 2f+3 i·ky field f, where φ̂ = −Ω̂/k².
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> tw: array<vec2<f32>>;
+@group(0) @binding(2) var<storage, read> fields: array<vec2<f32>>;
+@group(0) @binding(3) var<storage, read_write> cols: array<vec2<f32>>;
+
+override C: u32 = 1u;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let source = wg.y;
+  let col0 = wg.x * C;
+  let size = p.ny * p.ncols;
+  let vorticity = select(0u, 1u, p.model == 0u);
+  let which = source / 2u;
+  let derivative = (source & 1u) == 1u;
+  for (var e = lid; e < C * p.ny; e += WG) {
+    let t = e / p.ny;
+    let row = e % p.ny;
+    let col = col0 + t;
+    var v = vec2<f32>(0.0);
+    if (col < p.ncols) {
+      let i = row * p.ncols + col;
+      let ky = f32(signed_row(row, p.ny)) * p.dky;
+      if (which == 0u) {
+        let kx = f32(col) * p.dkx;
+        let k2 = kx * kx + ky * ky;
+        if (k2 > 0.0) {
+          v = -fields[vorticity * size + i] / k2;
+        }
+      } else {
+        v = fields[(which - 1u) * size + i];
+      }
+      if (derivative) {
+        v = times_ik(v, ky);
+      }
+    }
+    sh[t * p.ny + bitrev(row, p.log_ny)] = v;
+  }
+  workgroupBarrier();
+  fft_shared(0u, C, p.log_ny, p.tw_col, true, lid);
+  for (var e = lid; e < C * p.ny; e += WG) {
+    let t = e / p.ny;
+    let row = e % p.ny;
+    let col = col0 + t;
+    if (col < p.ncols) {
+      cols[source * size + row * p.ncols + col] = sh[t * p.ny + row];
+    }
+  }
+}
