@@ -228,7 +228,7 @@ export async function readH5(path: string): Promise<{
     Object.fromEntries(Object.entries(entity.attrs).map(([k, a]) => [k, a.json_value]));
   return {
     attrs: attrsOf(file),
-    paths: file.paths(),
+    paths: file.paths().map((p) => (p.startsWith('/') ? p : `/${p}`)),
     get(name) {
       const dataset = file.get(name) as InstanceType<typeof lib.Dataset> | null;
       if (!dataset || !('shape' in dataset)) throw new Error(`${path}: no dataset '${name}'`);

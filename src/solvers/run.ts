@@ -148,8 +148,13 @@ export async function runSimulation(options: RunOptions): Promise<RunSummary> {
       : 0;
   const history = options.start.history;
   let step = options.start.step;
-  if (writer && step === 0 && saveEvery > 0)
-    writeSnapshot(writer, config, grid, transforms, await stepper.getState(), 0);
+  if (writer && step === 0) {
+    // A fresh run publishes its initial state at once, so a blow-up always leaves a checkpoint.
+    const state = await stepper.getState();
+    if (saveEvery > 0) writeSnapshot(writer, config, grid, transforms, state, 0);
+    writeCheckpoint(writer, config, grid, state, 0);
+    await writer.checkpoint();
+  }
 
   const started = performance.now();
   let lastCheckpoint = started;
