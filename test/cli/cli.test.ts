@@ -1,6 +1,9 @@
 // The driftflow CLI as a user runs it: JSON output, clear errors and exit codes for bad input.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 function driftflow(...args: string[]) {
@@ -32,11 +35,54 @@ describe('driftflow CLI', () => {
     assert.match(stderr, /unknown command 'frobnicate'/);
   });
 
-  it('start --json measures and verifies the bandwidth on the CPU device', () => {
-    const { code, stdout } = driftflow('start', '--device', 'wasm', '--size-mib', '2', '--json');
+  it('start runs a short HW simulation and writes the HDF5 file and plots', () => {
+    const out = mkdtempSync(join(tmpdir(), 'driftflow-start-'));
+    const { code, stdout } = driftflow(
+      'start',
+      '--device',
+      'wasm',
+      '--nx',
+      '32',
+      '--t-end',
+      '2',
+      '--out',
+      out,
+    );
+    assert.equal(code, 0);
+    for (const file of ['run.h5', 'n.png', 'phi.png', 'omega.png', 'spectrum_k.svg', 'index.html'])
+      assert.ok(existsSync(join(out, file)), `${file} missing; stdout: ${stdout}`);
+  });
+
+  it('hw linear --json reports measured and analytic growth rates that agree', () => {
+    const { code, stdout } = driftflow(
+      'hw',
+      'linear',
+      '--nx',
+      '32',
+      '--t-end',
+      '10',
+      '--device',
+      'wasm',
+      '--json',
+    );
     assert.equal(code, 0);
     const result = JSON.parse(stdout);
-    assert.equal(result.stream.verified, true);
-    assert.equal(result.copies, null);
+    assert.ok(result.relativeError.growthRate < 0.01);
+    assert.ok(Math.abs(result.analytic.growthRate - 0.106) < 5e-4);
+  });
+
+  it('hw run refuses an unsupported grid with a clear message and exit code 2', () => {
+    const { code, stderr } = driftflow(
+      'hw',
+      'run',
+      '--nx',
+      '100',
+      '--t-end',
+      '1',
+      '--device',
+      'wasm',
+    );
+    assert.equal(code, 2);
+    assert.match(stderr, /nx = 100 is not supported: use a power of two/);
   });
 });

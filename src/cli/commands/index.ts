@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { register as registerHw } from './hw.ts';
 import { register as registerInfo } from './info.ts';
 import { register as registerNs } from './ns.ts';
+import { register as registerPlot } from './plot.ts';
 import { register as registerStart } from './start.ts';
 
 export const COMMAND_MODULES: ((program: Command) => void)[] = [
@@ -13,4 +14,5 @@ export const COMMAND_MODULES: ((program: Command) => void)[] = [
   registerStart,
   registerHw,
   registerNs,
+  registerPlot,
 ];

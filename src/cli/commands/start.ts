@@ -1,49 +1,60 @@
 /**
- * `driftflow start` (what `npm start` runs): a first look at this machine. It opens the default
- * device, prints what was chosen and why, and measures its streaming memory bandwidth (and, on a
- * GPU, host<->GPU copy rates): the roofline every solver step is later judged against. The solver
- * pipeline replaces this once the HW solver lands.
+ * `driftflow start` (what `npm start` runs): a short Hasegawa-Wakatani simulation on the default
+ * device (the H100 where there is one, else the CPU path), through the linear phase into turbulence,
+ * writing `driftflow-start/run.h5` and its plots (n, φ, Ω as PNG; spectra and time series).
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { measureCopies, measureStream } from '../../runtime/bandwidth.ts';
-import { openDevice } from '../../runtime/device.ts';
-import { deviceOption, jsonFlag, parseOptions, positiveInt } from '../options.ts';
-import { printJson } from '../output.ts';
-import { deviceSummary, formatDevice } from './info.ts';
+import { plotRun } from '../../plots/runPlots.ts';
+import { deviceOption, parseOptions, positiveInt } from '../options.ts';
+import { hwConfig } from './hw.ts';
+import { CommonRunOptions, executeRun } from './simulate.ts';
 
 const StartOptions = z.object({
   device: deviceOption,
-  json: jsonFlag,
-  sizeMib: positiveInt.default(16),
+  nx: positiveInt.default(128),
+  tEnd: z.coerce.number().positive().default(150),
+  out: z.string().default('driftflow-start'),
 });
 
 export function register(program: Command): void {
   program
     .command('start')
-    .description('show the device and measure its memory bandwidth (the `npm start` job)')
+    .description('run a short HW simulation and plot it (the `npm start` job)')
     .option('--device <device>', 'auto | webgpu | wasm', 'auto')
-    .option('--size-mib <n>', 'buffer size for the bandwidth test', '16')
-    .option('--json', 'print JSON')
+    .option('--nx <n>', 'grid points per direction', '128')
+    .option('--t-end <t>', 'end time', '150')
+    .option('--out <dir>', 'output folder', 'driftflow-start')
     .action(async (raw) => {
-      const options = parseOptions(StartOptions, raw);
-      const device = await openDevice({ prefer: options.device as never });
-      const log = options.json ? console.error : console.log;
-      if (!options.json) log(formatDevice(device));
-      log(`\nmeasuring streaming bandwidth with ${options.sizeMib} MiB buffers ...`);
-      const stream = await measureStream(device, options.sizeMib << 20, 10);
-      log(
-        `stream: ${stream.gbps.toFixed(1)} GB/s (median of ${stream.repeats}, ${stream.timing}, result ${stream.verified ? 'verified' : 'WRONG'})`,
-      );
-      const copies =
-        device.kind === 'webgpu' ? await measureCopies(device.gpu, options.sizeMib << 20, 5) : null;
-      if (copies) {
-        log(
-          `host->GPU: writeBuffer ${copies.writeBufferGbps.toFixed(2)} GB/s, mapped buffer + copy ${copies.mappedCopyGbps.toFixed(2)} GB/s; GPU->host ${copies.readbackGbps.toFixed(2)} GB/s`,
-        );
-      }
-      if (options.json) printJson({ device: deviceSummary(device), stream, copies });
-      if (!stream.verified || (copies && !copies.verified))
-        throw new Error('bandwidth kernels produced wrong results');
+      const o = parseOptions(StartOptions, raw);
+      const options = CommonRunOptions.parse({
+        nx: o.nx,
+        dt: 0.025,
+        tEnd: o.tEnd,
+        seed: 0,
+        scheme: 'spectral',
+        integrator: 'rk4',
+        saveEvery: 10,
+        diagEvery: 10,
+        statsFrom: 100,
+        checkpointEvery: 60,
+        out: `${o.out}/run.h5`,
+        device: o.device,
+        json: false,
+      });
+      // ν scaled so the 2/3 cut-off is damped at this resolution (hw2d's 5e-8 is for 512² stencils).
+      const nu = 5e-8 * (512 / o.nx) ** 6;
+      const config = hwConfig({
+        ...options,
+        c1: 1,
+        kappa: 1,
+        k0: 0.15,
+        nu,
+        hyperOrder: 3,
+        modified: false,
+        initAmplitude: 0.01,
+      });
+      await executeRun(options, config, true);
+      for (const path of await plotRun(`${o.out}/run.h5`, o.out)) console.log(`wrote ${path}`);
     });
 }
