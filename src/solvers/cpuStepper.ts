@@ -7,7 +7,12 @@
 import type { SpectralGrid } from '../spectral/grid.ts';
 import { Transforms2d } from '../spectral/transforms2d.ts';
 import { type Integrator, STAGES } from './integrator.ts';
-import { diagonalRate, forcingSpectrum, type ModelParams, vorticityIndex } from './model.ts';
+import { diagonalRate, forcingSpectrum, type ModelParams, potentialOf } from './model.ts';
+
+/** e^n for the stage powers n ∈ {0, 1, 2} (no allocation in the per-mode loop). */
+function power(e: number, n: number): number {
+  return n === 0 ? 1 : n === 1 ? e : e * e;
+}
 
 export class CpuSpectralStepper {
   readonly transforms: Transforms2d;
@@ -51,16 +56,9 @@ export class CpuSpectralStepper {
     this.#forcing = forcingSpectrum(params, grid);
   }
 
-  /** φ̂ = −Ω̂ / k² (zero mean), the potential (HW) or stream function (NS). */
+  /** φ̂ of `fields` (see model.ts potentialOf), into the stepper's own buffer by default. */
   potential(fields: Float64Array[], out: Float64Array = this.#potential): Float64Array {
-    const vorticity = fields[vorticityIndex(this.params)]!;
-    const k2 = this.grid.k2;
-    for (let i = 0; i < k2.length; i++) {
-      const inv = k2[i]! > 0 ? -1 / k2[i]! : 0;
-      out[2 * i] = inv * vorticity[2 * i]!;
-      out[2 * i + 1] = inv * vorticity[2 * i + 1]!;
-    }
-    return out;
+    return potentialOf(this.params, this.grid, fields, out);
   }
 
   /** Spectral Poisson brackets [φ, f] of every evolved field, de-aliased. */
@@ -154,10 +152,9 @@ export class CpuSpectralStepper {
         const first = s === 0 ? 0 : 1;
         for (let i = 0; i < modes; i++) {
           const e1 = e ? e[i]! : 1;
-          const powers = [1, e1, e1 * e1] as const;
-          const ea = powers[a]!;
-          const eb = dt * beta * powers[b]!;
-          const ec = gamma * powers[c]!;
+          const ea = power(e1, a);
+          const eb = dt * beta * power(e1, b);
+          const ec = gamma * power(e1, c);
           for (let p = 2 * i; p < 2 * i + 2; p++) {
             next[p] = ea * uf[p]! + eb * kf[p]!;
             acc[p] = first * acc[p]! + ec * kf[p]!;

@@ -179,7 +179,7 @@ export class GpuStepper implements Stepper {
       throw new InvalidConfigError(
         `the WebGPU solver needs ${8 * needed} bytes of workgroup memory at ${grid.nx}x${grid.ny}; this adapter allows ${8 * maxShared}: use at most 2048 points per direction, or --device wasm`,
       );
-    const common = await source('spectral_common.wgsl');
+    const common = await source('step_params.wgsl', 'spectral_common.wgsl');
     const kernel = async (
       file: string,
       wg: number,
@@ -192,7 +192,9 @@ export class GpuStepper implements Stepper {
         constants: { WG: clamp(nextPow2(wg), 64, 256), SHARED: sharedCount, ...extra },
       });
     const diag = (file: string) =>
-      source('diagnostics_common.wgsl', file).then((code) => getKernel(gpu, { code, label: file }));
+      source('step_params.wgsl', 'diagnostics_common.wgsl', file).then((code) =>
+        getKernel(gpu, { code, label: file }),
+      );
     const kernels = {
       columns: await kernel('columns_inverse.wgsl', (c1 * grid.ny) / 2, shared.columns, { C: c1 }),
       rows: await kernel('rows_bracket.wgsl', grid.nx / 4, shared.rows),

@@ -41,6 +41,23 @@ export function vorticityIndex(params: ModelParams): number {
   return params.kind === 'hw' ? 1 : 0;
 }
 
+/** φ̂ = −Ω̂ / k² (zero mean): the potential (HW) or stream function (NS) of the evolved fields. */
+export function potentialOf(
+  params: ModelParams,
+  grid: SpectralGrid,
+  fields: Float64Array[],
+  out: Float64Array = new Float64Array(2 * grid.spectralSize),
+): Float64Array {
+  const vorticity = fields[vorticityIndex(params)]!;
+  const k2 = grid.k2;
+  for (let i = 0; i < k2.length; i++) {
+    const inv = k2[i]! > 0 ? -1 / k2[i]! : 0;
+    out[2 * i] = inv * vorticity[2 * i]!;
+    out[2 * i + 1] = inv * vorticity[2 * i + 1]!;
+  }
+  return out;
+}
+
 /** Diagonal linear rate L(k) ≤ 0 of every field (treated exactly by the integrating factor). */
 export function diagonalRate(params: ModelParams, k2: number): number {
   if (params.kind === 'hw') return -params.nu * Math.pow(k2, params.hyperOrder);

@@ -12,7 +12,7 @@ import type { SpectralGrid } from '../spectral/grid.ts';
 import { Transforms2d } from '../spectral/transforms2d.ts';
 import type { SimulationConfig } from './config.ts';
 import { diagnose, quantityNames } from './diagnostics.ts';
-import { fieldNames, type ModelParams } from './model.ts';
+import { fieldNames, type ModelParams, potentialOf } from './model.ts';
 import type { Stepper } from './stepper.ts';
 
 export class BlowUpError extends Error {
@@ -66,18 +66,6 @@ export function realFields(
   return model.kind === 'hw'
     ? { n: toReal(state[0]!), phi: toReal(phi), omega: toReal(state[1]!) }
     : { omega: toReal(state[0]!), psi: toReal(phi) };
-}
-
-function potentialOf(model: ModelParams, grid: SpectralGrid, state: Float64Array[]): Float64Array {
-  const vorticity = state[model.kind === 'hw' ? 1 : 0]!;
-  const phi = new Float64Array(vorticity.length);
-  for (let i = 0; i < grid.spectralSize; i++) {
-    const k2 = grid.k2[i]!;
-    const inv = k2 > 0 ? -1 / k2 : 0;
-    phi[2 * i] = inv * vorticity[2 * i]!;
-    phi[2 * i + 1] = inv * vorticity[2 * i + 1]!;
-  }
-  return phi;
 }
 
 function writeSnapshot(

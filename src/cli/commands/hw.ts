@@ -11,6 +11,7 @@ import { deviceOption, jsonFlag, parseOptions, positiveInt } from '../options.ts
 import { printJson } from '../output.ts';
 import {
   addCommonRunOptions,
+  runConfig,
   CommonRunOptions,
   executeRun,
   finite,
@@ -45,30 +46,9 @@ const HwLinearOptions = z.object({
 });
 
 export function hwConfig(o: z.infer<typeof HwRunOptions>): SimulationConfig {
-  const l = (2 * Math.PI) / o.k0;
-  return {
-    model: {
-      kind: 'hw',
-      c1: o.c1,
-      kappa: o.kappa,
-      nu: o.nu,
-      hyperOrder: o.hyperOrder,
-      modified: o.modified,
-    },
-    nx: o.nx,
-    ny: o.ny ?? o.nx,
-    lx: l,
-    ly: l,
-    scheme: o.scheme as SimulationConfig['scheme'],
-    integrator: o.integrator as SimulationConfig['integrator'],
-    dt: o.dt,
-    tEnd: o.tEnd,
-    seed: o.seed,
-    init: 'noise',
-    initAmplitude: o.initAmplitude,
-    saveEvery: o.saveEvery,
-    diagEvery: o.diagEvery,
-  };
+  const { c1, kappa, nu, hyperOrder, modified } = o;
+  const model = { kind: 'hw' as const, c1, kappa, nu, hyperOrder, modified };
+  return runConfig(o, model, (2 * Math.PI) / o.k0, 'noise', o.initAmplitude);
 }
 
 export function register(program: Command): void {

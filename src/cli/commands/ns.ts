@@ -15,6 +15,7 @@ import {
   executeRun,
   nonNegative,
   positive,
+  runConfig,
 } from './simulate.ts';
 
 const CASES = ['fno', 'kolmogorov', 'decaying'] as const;
@@ -44,29 +45,15 @@ export function nsConfig(o: NsRunOptions): SimulationConfig {
           : 1e-4);
   const init: InitialKind =
     o.case === 'fno' ? 'fno-grf' : o.case === 'kolmogorov' ? 'laminar' : 'decaying';
-  return {
-    model: {
-      kind: 'ns',
-      nu,
-      drag: o.drag,
-      forcing: o.case === 'decaying' ? 'none' : o.case,
-      forcingAmplitude: o.forcingAmplitude ?? (o.case === 'fno' ? 0.1 : 1),
-      forcingWavenumber: o.forcingWavenumber,
-    },
-    nx: o.nx,
-    ny: o.ny ?? o.nx,
-    lx: l,
-    ly: l,
-    scheme: o.scheme as SimulationConfig['scheme'],
-    integrator: o.integrator as SimulationConfig['integrator'],
-    dt: o.dt,
-    tEnd: o.tEnd,
-    seed: o.seed,
-    init,
-    initAmplitude: o.initAmplitude ?? (o.case === 'kolmogorov' ? 0.1 : 1),
-    saveEvery: o.saveEvery,
-    diagEvery: o.diagEvery,
+  const model: SimulationConfig['model'] = {
+    kind: 'ns',
+    nu,
+    drag: o.drag,
+    forcing: o.case === 'decaying' ? 'none' : o.case,
+    forcingAmplitude: o.forcingAmplitude ?? (o.case === 'fno' ? 0.1 : 1),
+    forcingWavenumber: o.forcingWavenumber,
   };
+  return runConfig(o, model, l, init, o.initAmplitude ?? (o.case === 'kolmogorov' ? 0.1 : 1));
 }
 
 export function register(program: Command): void {

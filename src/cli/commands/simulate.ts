@@ -35,6 +35,32 @@ export const CommonRunOptions = z.object({
 });
 export type CommonRunOptions = z.infer<typeof CommonRunOptions>;
 
+/** The config fields every solver command takes from the shared flags, around its model. */
+export function runConfig(
+  o: CommonRunOptions,
+  model: SimulationConfig['model'],
+  box: number,
+  init: SimulationConfig['init'],
+  initAmplitude: number,
+): SimulationConfig {
+  return {
+    model,
+    nx: o.nx,
+    ny: o.ny ?? o.nx,
+    lx: box,
+    ly: box,
+    scheme: o.scheme as SimulationConfig['scheme'],
+    integrator: o.integrator as SimulationConfig['integrator'],
+    dt: o.dt,
+    tEnd: o.tEnd,
+    seed: o.seed,
+    init,
+    initAmplitude,
+    saveEvery: o.saveEvery,
+    diagEvery: o.diagEvery,
+  };
+}
+
 /** Adds the shared flags with their defaults (per command where they differ). */
 export function addCommonRunOptions(
   command: Command,

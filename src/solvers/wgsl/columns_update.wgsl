@@ -61,16 +61,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     let ky = f32(sr) * p.dky;
     let kx = f32(col) * p.dkx;
     let k2 = kx * kx + ky * ky;
-    var rate = 0.0;
-    if (p.model == 0u) {
-      var k2n = 1.0;
-      for (var q = 0u; q < p.hyper; q++) {
-        k2n = k2n * k2;
-      }
-      rate = -p.nu * k2n;
-    } else {
-      rate = -(p.nu * k2 + p.drag);
-    }
+    let rate = diagonal_rate(k2);
     let e_half = select(1.0, exp(rate * p.dt * 0.5), p.integrating == 1u);
     let explicit_rate = select(rate, 0.0, p.integrating == 1u);
     let p0 = p.scale * sh[t * p.ny + row];

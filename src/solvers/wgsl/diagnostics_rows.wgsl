@@ -9,7 +9,7 @@
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let row = wg.x;
   let size = p.ny * p.ncols;
-  let sr = select(i32(row), i32(row) - i32(p.ny), row > p.ny / 2u);
+  let sr = signed_row(row, p.ny);
   let kept = u32(abs(sr)) <= p.kmax_y;
   let ky = f32(sr) * p.dky;
   var sums = array<f32, 8>(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
@@ -21,16 +21,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     let kx = f32(col) * p.dkx;
     let k2 = kx * kx + ky * ky;
     let weight = select(2.0, 1.0, col == 0u || 2u * col == p.nx);
-    var damping = 0.0;
-    if (p.model == 0u) {
-      var k2n = 1.0;
-      for (var q = 0u; q < p.hyper; q++) {
-        k2n = k2n * k2;
-      }
-      damping = p.nu * k2n;
-    } else {
-      damping = p.nu * k2 + p.drag;
-    }
+    let damping = -diagonal_rate(k2);
     if (p.model == 0u) {
       let n = state[i];
       let w = state[size + i];

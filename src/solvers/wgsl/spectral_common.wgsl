@@ -1,17 +1,6 @@
-// Shared by the spectral step kernels (prepended to each): the step parameters, the workgroup
-// buffer, and an in-place radix-2 decimation-in-time FFT on it. Complex values are vec2<f32>.
+// Shared by the spectral step kernels (prepended to each, after step_params.wgsl): the workgroup
+// buffer and an in-place radix-2 decimation-in-time FFT on it. Complex values are vec2<f32>.
 // Twiddles come from a table computed in float64 on the CPU (tw[base + k] = exp(-2πi k/n)).
-
-struct Params {
-  nx: u32, ny: u32, ncols: u32, kmax_y: u32,
-  model: u32, fields: u32, modified: u32, hyper: u32,
-  dkx: f32, dky: f32, c1: f32, kappa: f32,
-  nu: f32, drag: f32, dt: f32, integrating: u32,
-  final_stage: u32, pow_a: u32, pow_b: u32, pow_c: u32,
-  beta: f32, gamma: f32, scale: f32, first_stage: u32,
-  log_ny: u32, log_m: u32, tw_col: u32, tw_row: u32,
-  tw_real: u32, pad0: u32, pad1: u32, pad2: u32,
-}
 
 override WG: u32 = 256u;
 override SHARED: u32 = 4096u;
@@ -32,10 +21,6 @@ fn times_ik(a: vec2<f32>, k: f32) -> vec2<f32> {
 
 fn bitrev(j: u32, bits: u32) -> u32 {
   return reverseBits(j) >> (32u - bits);
-}
-
-fn signed_row(row: u32, ny: u32) -> i32 {
-  return select(i32(row), i32(row) - i32(ny), row > ny / 2u);
 }
 
 // `count` transforms of length 2^bits stored at sh[base + t·n], input in bit-reversed order,
