@@ -14,6 +14,7 @@ import type { SpectralGrid } from '../spectral/grid.ts';
 import { InvalidConfigError, type SimulationConfig } from './config.ts';
 import { quantityNames } from './diagnostics.ts';
 import { STAGES } from './integrator.ts';
+import { fftTwiddles, smallestRadix } from './gpuFft.ts';
 import { forcingSpectrum, type ModelParams } from './model.ts';
 import type { Stepper } from './stepper.ts';
 
@@ -27,15 +28,42 @@ async function source(...files: string[]): Promise<string> {
   return parts.join('\n');
 }
 
-function nextPow2(n: number): number {
-  return 2 ** Math.ceil(Math.log2(Math.max(1, n)));
-}
-
 function clamp(v: number, lo: number, hi: number): number {
   return Math.max(lo, Math.min(hi, v));
 }
 
-/** Twiddles in float64, stored as f32: columns (ny), row complex FFT (nx/2), real-FFT (nx). */
+type KernelShape = { wg: number; shared: number; c: number };
+
+/**
+ * Workgroup shapes: column kernels take C columns (a power of two, up to 8, so a row segment
+ * is 64 bytes) padded to ny + 1 values in shared memory; the row kernel holds five rows of nx/2
+ * packed values. Every FFT pass gives each butterfly its own thread.
+ */
+function kernelLayout(
+  grid: SpectralGrid,
+  limits: GPUSupportedLimits,
+): { columns: KernelShape; rows: KernelShape } {
+  const maxShared = Math.floor(limits.maxComputeWorkgroupStorageSize / 8);
+  const maxThreads = limits.maxComputeInvocationsPerWorkgroup;
+  const m = grid.nx / 2;
+  const columnThreads = (c: number) => (c * grid.ny) / smallestRadix(Math.log2(grid.ny));
+  let c = 8;
+  while (c > 1 && (c * (grid.ny + 1) > maxShared || columnThreads(c) > maxThreads)) c /= 2;
+  const rowThreads = (2 * m) / smallestRadix(Math.log2(m));
+  const layout = {
+    columns: { c, shared: c * (grid.ny + 1), wg: clamp((c * grid.ny) / 4, 64, maxThreads) },
+    rows: { c: 0, shared: 5 * m, wg: clamp(Math.max(m / 2, rowThreads), 64, maxThreads) },
+  };
+  const fits = (shape: KernelShape, threads: number) =>
+    shape.shared <= maxShared && threads <= shape.wg;
+  if (!fits(layout.columns, columnThreads(c)) || !fits(layout.rows, rowThreads))
+    throw new InvalidConfigError(
+      `the WebGPU solver does not fit this adapter's workgroup limits (${8 * maxShared} bytes, ${maxThreads} threads) at ${grid.nx}x${grid.ny}: use at most 2048 points per direction, or --device wasm`,
+    );
+  return layout;
+}
+
+/** The twiddle tables of the column FFT (ny), the row complex FFT (nx/2) and the real-FFT split. */
 function twiddleTable(grid: SpectralGrid): {
   data: Float32Array;
   col: number;
@@ -43,22 +71,14 @@ function twiddleTable(grid: SpectralGrid): {
   real: number;
 } {
   const m = grid.nx / 2;
-  const parts: [number, number][] = [
-    [grid.ny / 2, grid.ny],
-    [Math.max(1, m / 2), m],
-    [m + 1, grid.nx],
-  ];
-  const total = parts.reduce((s, [count]) => s + count, 0);
-  const data = new Float32Array(2 * total);
+  const parts = [fftTwiddles(grid.ny), fftTwiddles(m), fftTwiddles(grid.nx, m + 1)];
+  const data = new Float32Array(parts.reduce((s, part) => s + part.length, 0));
   const offsets: number[] = [];
   let at = 0;
-  for (const [count, n] of parts) {
-    offsets.push(at);
-    for (let k = 0; k < count; k++) {
-      data[2 * (at + k)] = Math.cos((2 * Math.PI * k) / n);
-      data[2 * (at + k) + 1] = -Math.sin((2 * Math.PI * k) / n);
-    }
-    at += count;
+  for (const part of parts) {
+    offsets.push(at / 2);
+    data.set(part, at);
+    at += part.length;
   }
   return { data, col: offsets[0]!, row: offsets[1]!, real: offsets[2]! };
 }
@@ -108,7 +128,8 @@ function packParams(
 
 type StepBuffers = Record<
   | 'state'
-  | 'next'
+  | 'nextA'
+  | 'nextB'
   | 'acc'
   | 'cols'
   | 'prod'
@@ -135,7 +156,7 @@ export class GpuStepper implements Stepper {
   readonly #size: number;
   readonly #buffers: StepBuffers;
   readonly #kernels: StepKernels;
-  readonly #groups: { columns: [number, number]; update: number };
+  readonly #groups: { columns: [number, number]; update: [number, number] };
 
   private constructor(
     device: WebGpuDevice,
@@ -143,7 +164,7 @@ export class GpuStepper implements Stepper {
     readonly params: ModelParams,
     buffers: StepBuffers,
     kernels: StepKernels,
-    groups: { columns: [number, number]; update: number },
+    groups: { columns: [number, number]; update: [number, number] },
   ) {
     this.deviceLabel = `webgpu (${device.adapter.description || device.adapter.vendor || 'adapter'})`;
     this.#gpu = device.gpu;
@@ -162,45 +183,22 @@ export class GpuStepper implements Stepper {
     const gpu = device.gpu;
     const fields = config.model.kind === 'hw' ? 2 : 1;
     const sources = 2 * (fields + 1);
-    const maxShared = Math.floor(gpu.limits.maxComputeWorkgroupStorageSize / 8);
-    const c1 = clamp(
-      Math.floor((grid.ncols * sources) / 264),
-      1,
-      Math.max(1, Math.floor(4096 / grid.ny)),
-    );
-    const c3 = clamp(
-      Math.floor(grid.ncols / 132),
-      1,
-      Math.max(1, Math.floor(4096 / (fields * grid.ny))),
-    );
-    const shared = { columns: c1 * grid.ny, rows: 2 * grid.nx, update: fields * c3 * grid.ny };
-    const needed = Math.max(...Object.values(shared));
-    if (needed > maxShared)
-      throw new InvalidConfigError(
-        `the WebGPU solver needs ${8 * needed} bytes of workgroup memory at ${grid.nx}x${grid.ny}; this adapter allows ${8 * maxShared}: use at most 2048 points per direction, or --device wasm`,
-      );
+    const layout = kernelLayout(grid, gpu.limits);
     const common = await source('step_params.wgsl', 'spectral_common.wgsl');
-    const kernel = async (
-      file: string,
-      wg: number,
-      sharedCount: number,
-      extra: Record<string, number> = {},
-    ) =>
+    const kernel = async (file: string, shape: KernelShape) =>
       getKernel(gpu, {
         code: `${common}\n${await source(file)}`,
         label: file,
-        constants: { WG: clamp(nextPow2(wg), 64, 256), SHARED: sharedCount, ...extra },
+        constants: { WG: shape.wg, SHARED: shape.shared, ...(shape.c ? { C: shape.c } : {}) },
       });
     const diag = (file: string) =>
       source('step_params.wgsl', 'diagnostics_common.wgsl', file).then((code) =>
         getKernel(gpu, { code, label: file }),
       );
     const kernels = {
-      columns: await kernel('columns_inverse.wgsl', (c1 * grid.ny) / 2, shared.columns, { C: c1 }),
-      rows: await kernel('rows_bracket.wgsl', grid.nx / 4, shared.rows),
-      update: await kernel('columns_update.wgsl', (fields * c3 * grid.ny) / 2, shared.update, {
-        C: c3,
-      }),
+      columns: await kernel('columns_inverse.wgsl', layout.columns),
+      rows: await kernel('rows_bracket.wgsl', layout.rows),
+      update: await kernel('columns_update.wgsl', layout.columns),
       diagRows: await diag('diagnostics_rows.wgsl'),
       diagTotal: await diag('diagnostics_total.wgsl'),
     };
@@ -209,7 +207,8 @@ export class GpuStepper implements Stepper {
     const forcing = forcingSpectrum(config.model, grid) ?? new Float64Array(2 * size);
     const buffers = {
       state: createStorageBuffer(gpu, 8 * fields * size, 'state'),
-      next: createStorageBuffer(gpu, 8 * fields * size, 'next'),
+      nextA: createStorageBuffer(gpu, 8 * fields * size, 'stage input A'),
+      nextB: createStorageBuffer(gpu, 8 * fields * size, 'stage input B'),
       acc: createStorageBuffer(gpu, 8 * fields * size, 'acc'),
       cols: createStorageBuffer(gpu, 8 * sources * size, 'columns'),
       prod: createStorageBuffer(gpu, 8 * fields * size, 'brackets'),
@@ -225,8 +224,8 @@ export class GpuStepper implements Stepper {
       counter: createStorageBuffer(gpu, 4, 'ring counter'),
     };
     return new GpuStepper(device, grid, config.model, buffers, kernels, {
-      columns: [Math.ceil(grid.ncols / c1), sources],
-      update: Math.ceil(grid.ncols / c3),
+      columns: [Math.ceil(grid.ncols / layout.columns.c), sources],
+      update: [Math.ceil(grid.ncols / layout.columns.c), fields],
     });
   }
 
@@ -237,20 +236,21 @@ export class GpuStepper implements Stepper {
   #recordStep(batch: CommandBatch, timed = false): void {
     const b = this.#buffers;
     const k = this.#kernels;
+    // Stage inputs: state, A, B, A; the update of stage s writes the input of stage s + 1 (the
+    // final one writes state and leaves B untouched).
+    const inputs = [b.state, b.nextA, b.nextB, b.nextA];
     for (let stage = 0; stage < 4; stage++) {
       const params = this.#slot(stage);
+      const input = inputs[stage]!;
+      const output = stage === 3 ? b.nextB : inputs[stage + 1]!;
       if (timed) batch.beginPass(`stage ${stage + 1} columns inverse`);
-      batch.dispatch(
-        k.columns,
-        [params, b.tw, stage === 0 ? b.state : b.next, b.cols],
-        this.#groups.columns,
-      );
+      batch.dispatch(k.columns, [params, b.tw, input, b.cols], this.#groups.columns);
       if (timed) batch.beginPass(`stage ${stage + 1} rows bracket`);
       batch.dispatch(k.rows, [params, b.tw, b.cols, b.prod], this.grid.ny);
       if (timed) batch.beginPass(`stage ${stage + 1} columns update`);
       batch.dispatch(
         k.update,
-        [params, b.tw, b.prod, b.state, b.next, b.acc, b.forcing],
+        [params, b.tw, b.prod, b.state, stage === 0 ? b.nextB : input, output, b.acc, b.forcing],
         this.#groups.update,
       );
     }
@@ -295,11 +295,16 @@ export class GpuStepper implements Stepper {
     return passes;
   }
 
-  /** Bytes one step reads and writes in global memory (the roofline's numerator). */
+  /**
+   * Bytes one step reads and writes in global memory (the roofline's numerator), per mode and
+   * stage: kernel 1 reads and writes every source, kernel 2 reads them and writes the brackets,
+   * kernel 3 reads per field its bracket, all stage inputs (the coupling), the state and acc, and
+   * writes the next input and acc (NS also reads the forcing).
+   */
   get bytesPerStep(): number {
     const sources = 2 * (this.#fields + 1);
-    const perStage = 8 * this.#size * (3 * sources + 7 * this.#fields);
-    return 4 * perStage;
+    const update = this.#fields * (6 + this.#fields) + (this.params.kind === 'ns' ? 1 : 0);
+    return 4 * 8 * this.#size * (3 * sources + this.#fields + update);
   }
 
   /** Records `steps` steps (no diagnostics), for benchmarks; resolves when the GPU is done. */

@@ -1,5 +1,7 @@
 // Step kernel 1: inverse FFT along y of C stored columns of one source per workgroup. Sources
-// (workgroup y): 0 φ̂, 1 i·ky φ̂, 2f+2 field f, 2f+3 i·ky field f, where φ̂ = −Ω̂/k².
+// (workgroup y): 0 φ̂, 1 i·ky φ̂, 2f+2 field f, 2f+3 i·ky field f, where φ̂ = −Ω̂/k². Global
+// memory is touched C columns of a row at a time (the column index varies fastest), and column t
+// lives at sh[t·(ny+1) ..] so those accesses do not collide in shared-memory banks.
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> tw: array<vec2<f32>>;
 @group(0) @binding(2) var<storage, read> fields: array<vec2<f32>>;
@@ -12,12 +14,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   let source = wg.y;
   let col0 = wg.x * C;
   let size = p.ny * p.ncols;
+  let stride = p.ny + 1u;
   let vorticity = select(0u, 1u, p.model == 0u);
   let which = source / 2u;
   let derivative = (source & 1u) == 1u;
   for (var e = lid; e < C * p.ny; e += WG) {
-    let t = e / p.ny;
-    let row = e % p.ny;
+    let t = e % C;
+    let row = e / C;
     let col = col0 + t;
     var v = vec2<f32>(0.0);
     if (col < p.ncols) {
@@ -36,16 +39,16 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
         v = times_ik(v, ky);
       }
     }
-    sh[t * p.ny + bitrev(row, p.log_ny)] = v;
+    sh[t * stride + row] = v;
   }
   workgroupBarrier();
-  fft_shared(0u, C, p.log_ny, p.tw_col, true, lid);
+  fft_shared(0u, stride, C, p.log_ny, p.tw_col, true, lid);
   for (var e = lid; e < C * p.ny; e += WG) {
-    let t = e / p.ny;
-    let row = e % p.ny;
+    let t = e % C;
+    let row = e / C;
     let col = col0 + t;
     if (col < p.ncols) {
-      cols[source * size + row * p.ncols + col] = sh[t * p.ny + row];
+      cols[source * size + row * p.ncols + col] = sh[t * stride + row];
     }
   }
 }

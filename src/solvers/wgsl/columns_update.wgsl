@@ -1,13 +1,17 @@
-// Step kernel 3: forward FFT along y of C stored columns of every bracket, then per mode the RHS
-// (−[φ,f] + linear terms + forcing) and the RK4 / IF-RK4 stage update (see integrator.ts):
+// Step kernel 3, one workgroup per C stored columns of one field (workgroup y): forward FFT
+// along y of that field's bracket, then per mode the RHS (−[φ,f] + linear terms + forcing) and
+// the RK4 / IF-RK4 stage update (see integrator.ts):
 //   next = E^a u + dt β E^b k,  acc = acc·(not first) + γ E^c k,  final: u = E² u + dt/6 (acc + k).
+// The stage input is read from `input` and the next one written to `next` (two buffers that
+// alternate between stages), since both fields' workgroups read both fields' inputs.
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> tw: array<vec2<f32>>;
 @group(0) @binding(2) var<storage, read> prod: array<vec2<f32>>;
 @group(0) @binding(3) var<storage, read_write> state: array<vec2<f32>>;
-@group(0) @binding(4) var<storage, read_write> next: array<vec2<f32>>;
-@group(0) @binding(5) var<storage, read_write> acc: array<vec2<f32>>;
-@group(0) @binding(6) var<storage, read> forcing: array<vec2<f32>>;
+@group(0) @binding(4) var<storage, read> input: array<vec2<f32>>;
+@group(0) @binding(5) var<storage, read_write> next: array<vec2<f32>>;
+@group(0) @binding(6) var<storage, read_write> acc: array<vec2<f32>>;
+@group(0) @binding(7) var<storage, read> forcing: array<vec2<f32>>;
 
 override C: u32 = 1u;
 
@@ -16,7 +20,10 @@ fn power(e: f32, n: u32) -> f32 {
 }
 
 fn stage_input(i: u32) -> vec2<f32> {
-  return select(next[i], state[i], p.first_stage == 1u);
+  if (p.first_stage == 1u) {
+    return state[i];
+  }
+  return input[i];
 }
 
 fn update(i: u32, k: vec2<f32>, e: f32) {
@@ -33,24 +40,24 @@ fn update(i: u32, k: vec2<f32>, e: f32) {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let col0 = wg.x * C;
+  let field = wg.y;
   let size = p.ny * p.ncols;
-  let span = C * p.ny;
-  for (var e = lid; e < p.fields * span; e += WG) {
-    let f = e / span;
-    let t = (e % span) / p.ny;
-    let row = e % p.ny;
+  let stride = p.ny + 1u;
+  for (var e = lid; e < C * p.ny; e += WG) {
+    let t = e % C;
+    let row = e / C;
     let col = col0 + t;
     var v = vec2<f32>(0.0);
     if (col < p.ncols) {
-      v = prod[f * size + row * p.ncols + col];
+      v = prod[field * size + row * p.ncols + col];
     }
-    sh[(f * C + t) * p.ny + bitrev(row, p.log_ny)] = v;
+    sh[t * stride + row] = v;
   }
   workgroupBarrier();
-  fft_shared(0u, p.fields * C, p.log_ny, p.tw_col, false, lid);
-  for (var e = lid; e < span; e += WG) {
-    let t = e / p.ny;
-    let row = e % p.ny;
+  fft_shared(0u, stride, C, p.log_ny, p.tw_col, false, lid);
+  for (var e = lid; e < C * p.ny; e += WG) {
+    let t = e % C;
+    let row = e / C;
     let col = col0 + t;
     if (col >= p.ncols) {
       continue;
@@ -64,32 +71,26 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     let rate = diagonal_rate(k2);
     let e_half = select(1.0, exp(rate * p.dt * 0.5), p.integrating == 1u);
     let explicit_rate = select(rate, 0.0, p.integrating == 1u);
-    let p0 = p.scale * sh[t * p.ny + row];
+    let bracket = p.scale * sh[t * stride + row];
+    let own = stage_input(field * size + i);
+    var k = -bracket + explicit_rate * own;
     if (p.model == 0u) {
-      let p1 = p.scale * sh[(C + t) * p.ny + row];
       let n = stage_input(i);
       let w = stage_input(size + i);
       let phi = select(vec2<f32>(0.0), -w / k2, k2 > 0.0);
       let c = select(p.c1, 0.0, p.modified == 1u && row == 0u);
-      let coupling = c * (phi - n);
-      var kn = -p0 + coupling + p.kappa * vec2<f32>(ky * phi.y, -ky * phi.x) + explicit_rate * n;
-      var kw = -p1 + coupling + explicit_rate * w;
-      if (!kept) {
-        kn = vec2<f32>(0.0);
-        kw = vec2<f32>(0.0);
+      k += c * (phi - n);
+      if (field == 0u) {
+        k += p.kappa * vec2<f32>(ky * phi.y, -ky * phi.x);
+      } else if (i == 0u) {
+        k = vec2<f32>(0.0);
       }
-      if (i == 0u) {
-        kw = vec2<f32>(0.0);
-      }
-      update(i, kn, e_half);
-      update(size + i, kw, e_half);
     } else {
-      let w = stage_input(i);
-      var kw = -p0 + forcing[i] + explicit_rate * w;
-      if (!kept) {
-        kw = vec2<f32>(0.0);
-      }
-      update(i, kw, e_half);
+      k += forcing[i];
     }
+    if (!kept) {
+      k = vec2<f32>(0.0);
+    }
+    update(field * size + i, k, e_half);
   }
 }

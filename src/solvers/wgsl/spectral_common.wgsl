@@ -1,6 +1,9 @@
 // Shared by the spectral step kernels (prepended to each, after step_params.wgsl): the workgroup
-// buffer and an in-place radix-2 decimation-in-time FFT on it. Complex values are vec2<f32>.
-// Twiddles come from a table computed in float64 on the CPU (tw[base + k] = exp(-2πi k/n)).
+// buffer and an in-place Stockham FFT on it, natural order in and out. Each stage gives one
+// thread one radix-R butterfly (R = 16, 8, 4 or 2) held in registers, so a transform of 2^L
+// points takes about L/3 passes of two barriers each instead of L radix-2 stages. Complex values
+// are vec2<f32>; twiddles come from a table computed in float64 on the CPU
+// (tw[base + k] = exp(−2πi k/n), k < n). The host sizes WG >= count · n / (smallest radix).
 
 override WG: u32 = 256u;
 override SHARED: u32 = 4096u;
@@ -19,34 +22,121 @@ fn times_ik(a: vec2<f32>, k: f32) -> vec2<f32> {
   return vec2<f32>(-k * a.y, k * a.x);
 }
 
-fn bitrev(j: u32, bits: u32) -> u32 {
-  return reverseBits(j) >> (32u - bits);
+// i·s·a for s = ±1 (s = −1 forward, +1 inverse)
+fn rot(a: vec2<f32>, s: f32) -> vec2<f32> {
+  return vec2<f32>(-s * a.y, s * a.x);
 }
 
-// `count` transforms of length 2^bits stored at sh[base + t·n], input in bit-reversed order,
-// output in natural order. Must be called from uniform control flow (it has barriers).
-fn fft_shared(base: u32, count: u32, bits: u32, tw_base: u32, inverse: bool, lid: u32) {
-  let n = 1u << bits;
-  let half = n >> 1u;
-  let butterflies = count * half;
-  for (var s = 0u; s < bits; s++) {
-    let h = 1u << s;
-    let stride = n >> (s + 1u);
-    for (var b = lid; b < butterflies; b += WG) {
-      let t = b / half;
-      let j = b % half;
-      let pos = j & (h - 1u);
-      let i0 = base + t * n + (j >> s) * 2u * h + pos;
-      let i1 = i0 + h;
-      var w = tw[tw_base + pos * stride];
-      if (inverse) {
-        w.y = -w.y;
+// exp(s·2πi q/16), q < 8
+fn w16(q: u32, s: f32) -> vec2<f32> {
+  let c = array<f32, 8>(1.0, 0.92387953, 0.70710678, 0.38268343, 0.0, -0.38268343, -0.70710678,
+    -0.92387953);
+  let n = array<f32, 8>(0.0, 0.38268343, 0.70710678, 0.92387953, 1.0, 0.92387953, 0.70710678,
+    0.38268343);
+  return vec2<f32>(c[q], s * n[q]);
+}
+
+fn dft4(a: vec2<f32>, b: vec2<f32>, c: vec2<f32>, d: vec2<f32>, s: f32) -> array<vec2<f32>, 4> {
+  let s0 = a + c;
+  let s1 = a - c;
+  let s2 = b + d;
+  let s3 = rot(b - d, s);
+  return array<vec2<f32>, 4>(s0 + s2, s1 + s3, s0 - s2, s1 - s3);
+}
+
+fn dft8(v: array<vec2<f32>, 8>, s: f32) -> array<vec2<f32>, 8> {
+  let e = dft4(v[0], v[2], v[4], v[6], s);
+  let o = dft4(v[1], v[3], v[5], v[7], s);
+  let h = 0.70710678;
+  let o1 = vec2<f32>(h, s * h);
+  let t1 = cmul(o[1], o1);
+  let t2 = rot(o[2], s);
+  let t3 = cmul(o[3], vec2<f32>(-h, s * h));
+  return array<vec2<f32>, 8>(e[0] + o[0], e[1] + t1, e[2] + t2, e[3] + t3,
+    e[0] - o[0], e[1] - t1, e[2] - t2, e[3] - t3);
+}
+
+// Radix-R butterfly in place on v[0..R): x_q = Σ_r v_r exp(s·2πi rq/R).
+fn dft_in_place(v: ptr<function, array<vec2<f32>, 16>>, radix: u32, s: f32) {
+  if (radix == 2u) {
+    let a = (*v)[0];
+    (*v)[0] = a + (*v)[1];
+    (*v)[1] = a - (*v)[1];
+  } else if (radix == 4u) {
+    let x = dft4((*v)[0], (*v)[1], (*v)[2], (*v)[3], s);
+    for (var r = 0u; r < 4u; r++) {
+      (*v)[r] = x[r];
+    }
+  } else if (radix == 8u) {
+    let x = dft8(array<vec2<f32>, 8>((*v)[0], (*v)[1], (*v)[2], (*v)[3], (*v)[4], (*v)[5],
+      (*v)[6], (*v)[7]), s);
+    for (var r = 0u; r < 8u; r++) {
+      (*v)[r] = x[r];
+    }
+  } else {
+    let e = dft8(array<vec2<f32>, 8>((*v)[0], (*v)[2], (*v)[4], (*v)[6], (*v)[8], (*v)[10],
+      (*v)[12], (*v)[14]), s);
+    let o = dft8(array<vec2<f32>, 8>((*v)[1], (*v)[3], (*v)[5], (*v)[7], (*v)[9], (*v)[11],
+      (*v)[13], (*v)[15]), s);
+    for (var q = 0u; q < 8u; q++) {
+      let t = cmul(o[q], w16(q, s));
+      (*v)[q] = e[q] + t;
+      (*v)[q + 8u] = e[q] - t;
+    }
+  }
+}
+
+// log2 of the radix of stage `stage` for a transform of 2^bits points: one leading stage of
+// 2^(bits mod 3) (16 instead of 2 when bits >= 4), then radix-8 passes.
+fn stage_log_radix(bits: u32, stage: u32) -> u32 {
+  let lead = bits % 3u;
+  if (stage == 0u && lead != 0u) {
+    return select(lead, lead + 3u, lead == 1u && bits >= 4u);
+  }
+  return min(3u, bits);
+}
+
+// `count` transforms of 2^bits points at sh[base + t·stride + i], in place. Must be called from
+// uniform control flow (it has barriers).
+fn fft_shared(base: u32, stride: u32, count: u32, bits: u32, tw_base: u32, inverse: bool,
+  lid: u32) {
+  let s = select(-1.0, 1.0, inverse);
+  var done = 0u;
+  for (var stage = 0u; done < bits; stage++) {
+    let log_r = stage_log_radix(bits, stage);
+    let radix = 1u << log_r;
+    let log_q = bits - log_r;
+    let busy = lid < (count << log_q);
+    let t = lid >> log_q;
+    let j = lid & ((1u << log_q) - 1u);
+    let k = j & ((1u << done) - 1u);
+    let start = base + t * stride;
+    var v: array<vec2<f32>, 16>;
+    if (busy) {
+      for (var r = 0u; r < 16u; r++) {
+        if (r < radix) {
+          v[r] = sh[start + j + (r << log_q)];
+        }
       }
-      let x1 = cmul(w, sh[i1]);
-      let x0 = sh[i0];
-      sh[i0] = x0 + x1;
-      sh[i1] = x0 - x1;
     }
     workgroupBarrier();
+    if (busy) {
+      let shift = bits - done - log_r;
+      for (var r = 1u; r < 16u; r++) {
+        if (r < radix) {
+          let w = tw[tw_base + ((k * r) << shift)];
+          v[r] = cmul(v[r], vec2<f32>(w.x, -s * w.y));
+        }
+      }
+      dft_in_place(&v, radix, s);
+      let out = start + ((j >> done) << (done + log_r)) + k;
+      for (var r = 0u; r < 16u; r++) {
+        if (r < radix) {
+          sh[out + (r << done)] = v[r];
+        }
+      }
+    }
+    workgroupBarrier();
+    done += log_r;
   }
 }

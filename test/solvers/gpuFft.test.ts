@@ -1,0 +1,33 @@
+// The WGSL FFT (fft_shared) on its own against the float64 FFT, at every length from 2 to 2048
+// (all lead radices: 2, 4, 16 and the radix-8 passes), forward and inverse.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { whiteNoise } from '../../src/spectral/random.ts';
+import { ComplexFft } from '../../src/spectral/fft.ts';
+import { gpuFftBatch } from '../../src/solvers/gpuFft.ts';
+import { webGpuOrSkip } from '../helpers/devices.ts';
+
+const { gpu, skip } = await webGpuOrSkip();
+
+describe('WGSL Stockham FFT vs the float64 FFT', { skip }, () => {
+  for (let bits = 1; bits <= 11; bits++) {
+    const n = 2 ** bits;
+    it(`n = ${n}, forward and inverse`, async () => {
+      const sequences = 3;
+      const input = whiteNoise(2 * n * sequences, bits);
+      const fft = new ComplexFft(n);
+      for (const inverse of [false, true]) {
+        const expected = input.slice();
+        for (let s = 0; s < sequences; s++) {
+          fft.transform(expected, n * s, inverse);
+        }
+        const actual = await gpuFftBatch(gpu!.gpu, Float32Array.from(input), n, inverse);
+        let num = 0;
+        let den = 0;
+        expected.forEach((v, i) => ((num += (actual[i]! - v) ** 2), (den += v * v)));
+        const error = Math.sqrt(num / den);
+        assert.ok(error < 2e-6 * Math.max(1, bits / 4), `relative L2 error ${error}`);
+      }
+    });
+  }
+});
