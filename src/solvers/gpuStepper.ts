@@ -184,12 +184,26 @@ export class GpuStepper implements Stepper {
     const fields = config.model.kind === 'hw' ? 2 : 1;
     const sources = 2 * (fields + 1);
     const layout = kernelLayout(grid, gpu.limits);
-    const common = await source('step_params.wgsl', 'spectral_common.wgsl');
+    const common = await source('step_params.wgsl', 'spectral_common.wgsl', 'step_grid.wgsl');
+    const gridConstants = {
+      NX: grid.nx,
+      NY: grid.ny,
+      NCOLS: grid.ncols,
+      LOG_NY: Math.log2(grid.ny),
+      LOG_M: Math.log2(grid.nx / 2),
+      FIELDS: fields,
+      MODEL: config.model.kind === 'hw' ? 0 : 1,
+    };
     const kernel = async (file: string, shape: KernelShape) =>
       getKernel(gpu, {
         code: `${common}\n${await source(file)}`,
         label: file,
-        constants: { WG: shape.wg, SHARED: shape.shared, ...(shape.c ? { C: shape.c } : {}) },
+        constants: {
+          WG: shape.wg,
+          SHARED: shape.shared,
+          ...gridConstants,
+          ...(shape.c ? { C: shape.c } : {}),
+        },
       });
     const diag = (file: string) =>
       source('step_params.wgsl', 'diagnostics_common.wgsl', file).then((code) =>

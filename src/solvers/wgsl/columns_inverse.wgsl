@@ -13,19 +13,19 @@ override C: u32 = 1u;
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let source = wg.y;
   let col0 = wg.x * C;
-  let size = p.ny * p.ncols;
-  let stride = p.ny + 1u;
-  let vorticity = select(0u, 1u, p.model == 0u);
+  let size = NY * NCOLS;
+  let stride = NY + 1u;
+  let vorticity = select(0u, 1u, MODEL == 0u);
   let which = source / 2u;
   let derivative = (source & 1u) == 1u;
-  for (var e = lid; e < C * p.ny; e += WG) {
+  for (var e = lid; e < C * NY; e += WG) {
     let t = e % C;
     let row = e / C;
     let col = col0 + t;
     var v = vec2<f32>(0.0);
-    if (col < p.ncols) {
-      let i = row * p.ncols + col;
-      let ky = f32(signed_row(row, p.ny)) * p.dky;
+    if (col < NCOLS) {
+      let i = row * NCOLS + col;
+      let ky = f32(signed_row(row, NY)) * p.dky;
       if (which == 0u) {
         let kx = f32(col) * p.dkx;
         let k2 = kx * kx + ky * ky;
@@ -42,13 +42,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     sh[t * stride + row] = v;
   }
   workgroupBarrier();
-  fft_shared(0u, stride, C, p.log_ny, p.tw_col, true, lid);
-  for (var e = lid; e < C * p.ny; e += WG) {
+  fft_shared(0u, stride, C, LOG_NY, p.tw_col, true, lid);
+  for (var e = lid; e < C * NY; e += WG) {
     let t = e % C;
     let row = e / C;
     let col = col0 + t;
-    if (col < p.ncols) {
-      cols[source * size + row * p.ncols + col] = sh[t * stride + row];
+    if (col < NCOLS) {
+      cols[source * size + row * NCOLS + col] = sh[t * stride + row];
     }
   }
 }

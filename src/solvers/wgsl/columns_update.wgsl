@@ -41,29 +41,29 @@ fn update(i: u32, k: vec2<f32>, e: f32) {
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let col0 = wg.x * C;
   let field = wg.y;
-  let size = p.ny * p.ncols;
-  let stride = p.ny + 1u;
-  for (var e = lid; e < C * p.ny; e += WG) {
+  let size = NY * NCOLS;
+  let stride = NY + 1u;
+  for (var e = lid; e < C * NY; e += WG) {
     let t = e % C;
     let row = e / C;
     let col = col0 + t;
     var v = vec2<f32>(0.0);
-    if (col < p.ncols) {
-      v = prod[field * size + row * p.ncols + col];
+    if (col < NCOLS) {
+      v = prod[field * size + row * NCOLS + col];
     }
     sh[t * stride + row] = v;
   }
   workgroupBarrier();
-  fft_shared(0u, stride, C, p.log_ny, p.tw_col, false, lid);
-  for (var e = lid; e < C * p.ny; e += WG) {
+  fft_shared(0u, stride, C, LOG_NY, p.tw_col, false, lid);
+  for (var e = lid; e < C * NY; e += WG) {
     let t = e % C;
     let row = e / C;
     let col = col0 + t;
-    if (col >= p.ncols) {
+    if (col >= NCOLS) {
       continue;
     }
-    let i = row * p.ncols + col;
-    let sr = signed_row(row, p.ny);
+    let i = row * NCOLS + col;
+    let sr = signed_row(row, NY);
     let kept = u32(abs(sr)) <= p.kmax_y;
     let ky = f32(sr) * p.dky;
     let kx = f32(col) * p.dkx;
@@ -74,7 +74,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     let bracket = p.scale * sh[t * stride + row];
     let own = stage_input(field * size + i);
     var k = -bracket + explicit_rate * own;
-    if (p.model == 0u) {
+    if (MODEL == 0u) {
       let n = stage_input(i);
       let w = stage_input(size + i);
       let phi = select(vec2<f32>(0.0), -w / k2, k2 > 0.0);

@@ -9,7 +9,7 @@
 @group(0) @binding(3) var<storage, read_write> prod: array<vec2<f32>>;
 
 fn load_mode(base: u32, k: u32, times_ikx: bool) -> vec2<f32> {
-  if (k >= p.ncols) {
+  if (k >= NCOLS) {
     return vec2<f32>(0.0);
   }
   var v = cols[base + k];
@@ -22,11 +22,11 @@ fn load_mode(base: u32, k: u32, times_ikx: bool) -> vec2<f32> {
 // Inverse real FFTs of row `row` of sources `first` (times i·kx) and `first + 1` into packed real
 // values at sh[region ..] and sh[region + m ..].
 fn inverse_pair(first: u32, row: u32, region: u32, lid: u32) {
-  let m = p.nx / 2u;
+  let m = NX / 2u;
   for (var e = lid; e < 2u * m; e += WG) {
-    let t = e >> p.log_m;
+    let t = e >> LOG_M;
     let k = e & (m - 1u);
-    let base = (first + t) * p.ny * p.ncols + row * p.ncols;
+    let base = (first + t) * NY * NCOLS + row * NCOLS;
     let x = load_mode(base, k, t == 0u);
     let c = cconj(load_mode(base, m - k, t == 0u));
     let a = x + c;
@@ -34,16 +34,16 @@ fn inverse_pair(first: u32, row: u32, region: u32, lid: u32) {
     sh[region + e] = vec2<f32>(a.x - b.y, a.y + b.x);
   }
   workgroupBarrier();
-  fft_shared(region, m, 2u, p.log_m, p.tw_row, true, lid);
+  fft_shared(region, m, 2u, LOG_M, p.tw_row, true, lid);
 }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let row = wg.x;
-  let m = p.nx / 2u;
-  let size = p.ny * p.ncols;
+  let m = NX / 2u;
+  let size = NY * NCOLS;
   inverse_pair(0u, row, 0u, lid);
-  for (var f = 0u; f < p.fields; f++) {
+  for (var f = 0u; f < FIELDS; f++) {
     inverse_pair(2u * f + 2u, row, 2u * m, lid);
     let out = (4u - 2u * f) * m;
     for (var j = lid; j < m; j += WG) {
@@ -51,17 +51,17 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     }
     workgroupBarrier();
   }
-  let first = (6u - 2u * p.fields) * m;
-  fft_shared(first, 2u * m, p.fields, p.log_m, p.tw_row, false, lid);
-  for (var e = lid; e < p.fields * p.ncols; e += WG) {
-    let f = e / p.ncols;
-    let k = e % p.ncols;
+  let first = (6u - 2u * FIELDS) * m;
+  fft_shared(first, 2u * m, FIELDS, LOG_M, p.tw_row, false, lid);
+  for (var e = lid; e < FIELDS * NCOLS; e += WG) {
+    let f = e / NCOLS;
+    let k = e % NCOLS;
     let region = (4u - 2u * f) * m;
     let zk = sh[region + (k % m)];
     let zc = cconj(sh[region + ((m - k) % m)]);
     let h = 0.5 * (zk + zc);
     let d = zk - zc;
     let o = vec2<f32>(0.5 * d.y, -0.5 * d.x);
-    prod[f * size + row * p.ncols + k] = h + cmul(tw[p.tw_real + k], o);
+    prod[f * size + row * NCOLS + k] = h + cmul(tw[p.tw_real + k], o);
   }
 }
