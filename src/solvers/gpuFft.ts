@@ -25,7 +25,7 @@ export function smallestRadix(bits: number): number {
 
 /**
  * Unnormalised in-place FFTs of `data.length / (2n)` sequences of n complex values (interleaved
- * f32) on the GPU, one workgroup per sequence. n is a power of two with n·8 bytes of workgroup
+ * f32) on the GPU, one workgroup per sequence. n is a power of two with 8.5·n bytes of workgroup
  * memory available.
  */
 export async function gpuFftBatch(
@@ -43,7 +43,7 @@ export async function gpuFftBatch(
     label: 'fft batch',
     constants: {
       WG: Math.max(64, n / smallestRadix(bits)),
-      SHARED: n,
+      SHARED: n + n / 16,
       BITS: bits,
       INVERSE: inverse ? 1 : 0,
     },

@@ -36,8 +36,8 @@ type KernelShape = { wg: number; shared: number; c: number };
 
 /**
  * Workgroup shapes: column kernels take C columns (a power of two, up to 8, so a row segment
- * is 64 bytes) padded to ny + 1 values in shared memory; the row kernel holds five rows of nx/2
- * packed values. Every FFT pass gives each butterfly its own thread.
+ * is 64 bytes), each padded in shared memory as fft_shared expects; the row kernel holds five
+ * padded rows of nx/2 packed values. Every FFT pass gives each butterfly its own thread.
  */
 function kernelLayout(
   grid: SpectralGrid,
@@ -47,12 +47,14 @@ function kernelLayout(
   const maxThreads = limits.maxComputeInvocationsPerWorkgroup;
   const m = grid.nx / 2;
   const columnThreads = (c: number) => (c * grid.ny) / smallestRadix(Math.log2(grid.ny));
+  const padded = (n: number) => n + Math.floor(n / 16);
+  const column = padded(grid.ny) + 1;
   let c = 8;
-  while (c > 1 && (c * (grid.ny + 1) > maxShared || columnThreads(c) > maxThreads)) c /= 2;
+  while (c > 1 && (c * column > maxShared || columnThreads(c) > maxThreads)) c /= 2;
   const rowThreads = (2 * m) / smallestRadix(Math.log2(m));
   const layout = {
-    columns: { c, shared: c * (grid.ny + 1), wg: clamp((c * grid.ny) / 4, 64, maxThreads) },
-    rows: { c: 0, shared: 5 * m, wg: clamp(Math.max(m / 2, rowThreads), 64, maxThreads) },
+    columns: { c, shared: c * column, wg: clamp((c * grid.ny) / 4, 64, maxThreads) },
+    rows: { c: 0, shared: 5 * padded(m), wg: clamp(Math.max(m / 2, rowThreads), 64, maxThreads) },
   };
   const fits = (shape: KernelShape, threads: number) =>
     shape.shared <= maxShared && threads <= shape.wg;

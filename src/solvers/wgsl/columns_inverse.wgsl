@@ -1,7 +1,7 @@
 // Step kernel 1: inverse FFT along y of C stored columns of one source per workgroup. Sources
 // (workgroup y): 0 φ̂, 1 i·ky φ̂, 2f+2 field f, 2f+3 i·ky field f, where φ̂ = −Ω̂/k². Global
 // memory is touched C columns of a row at a time (the column index varies fastest), and column t
-// lives at sh[t·(ny+1) ..] so those accesses do not collide in shared-memory banks.
+// lives at sh[t·stride ..] with an odd stride so those accesses do not collide in banks.
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> tw: array<vec2<f32>>;
 @group(0) @binding(2) var<storage, read> fields: array<vec2<f32>>;
@@ -14,7 +14,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   let source = wg.y;
   let col0 = wg.x * C;
   let size = NY * NCOLS;
-  let stride = NY + 1u;
+  let stride = padded_length(NY) + 1u;
   let vorticity = select(0u, 1u, MODEL == 0u);
   let which = source / 2u;
   let derivative = (source & 1u) == 1u;
@@ -39,7 +39,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
         v = times_ik(v, ky);
       }
     }
-    sh[t * stride + row] = v;
+    sh[t * stride + padded(row)] = v;
   }
   workgroupBarrier();
   fft_shared(0u, stride, C, LOG_NY, p.tw_col, true, lid);
@@ -48,7 +48,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     let row = e / C;
     let col = col0 + t;
     if (col < NCOLS) {
-      cols[source * size + row * NCOLS + col] = sh[t * stride + row];
+      cols[source * size + row * NCOLS + col] = sh[t * stride + padded(row)];
     }
   }
 }

@@ -42,7 +42,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   let col0 = wg.x * C;
   let field = wg.y;
   let size = NY * NCOLS;
-  let stride = NY + 1u;
+  let stride = padded_length(NY) + 1u;
   for (var e = lid; e < C * NY; e += WG) {
     let t = e % C;
     let row = e / C;
@@ -51,7 +51,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     if (col < NCOLS) {
       v = prod[field * size + row * NCOLS + col];
     }
-    sh[t * stride + row] = v;
+    sh[t * stride + padded(row)] = v;
   }
   workgroupBarrier();
   fft_shared(0u, stride, C, LOG_NY, p.tw_col, false, lid);
@@ -71,7 +71,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     let rate = diagonal_rate(k2);
     let e_half = select(1.0, exp(rate * p.dt * 0.5), p.integrating == 1u);
     let explicit_rate = select(rate, 0.0, p.integrating == 1u);
-    let bracket = p.scale * sh[t * stride + row];
+    let bracket = p.scale * sh[t * stride + padded(row)];
     let own = stage_input(field * size + i);
     var k = -bracket + explicit_rate * own;
     if (MODEL == 0u) {

@@ -12,11 +12,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   let n = 1u << BITS;
   let base = wg.x * n;
   for (var i = lid; i < n; i += WG) {
-    sh[i] = data[base + i];
+    sh[padded(i)] = data[base + i];
   }
   workgroupBarrier();
-  fft_shared(0u, n, 1u, BITS, 0u, INVERSE, lid);
+  fft_shared(0u, padded_length(n), 1u, BITS, 0u, INVERSE, lid);
   for (var i = lid; i < n; i += WG) {
-    data[base + i] = sh[i];
+    data[base + i] = sh[padded(i)];
   }
 }

@@ -9,6 +9,16 @@ override WG: u32 = 256u;
 override SHARED: u32 = 4096u;
 var<workgroup> sh: array<vec2<f32>, SHARED>;
 
+// Shared-memory position of value i of a sequence: one pad slot after every 16 values, so the
+// stride-R writes of a Stockham pass fall in different banks. Sequences hold padded_length(n).
+fn padded(i: u32) -> u32 {
+  return i + (i >> 4u);
+}
+
+fn padded_length(n: u32) -> u32 {
+  return n + (n >> 4u);
+}
+
 fn cmul(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
   return vec2<f32>(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
 }
@@ -96,7 +106,7 @@ fn stage_log_radix(bits: u32, stage: u32) -> u32 {
   return min(3u, bits);
 }
 
-// `count` transforms of 2^bits points at sh[base + t·stride + i], in place. Must be called from
+// `count` transforms of 2^bits points at sh[base + t·stride + padded(i)], in place. Must be called from
 // uniform control flow (it has barriers).
 fn fft_shared(base: u32, stride: u32, count: u32, bits: u32, tw_base: u32, inverse: bool,
   lid: u32) {
@@ -115,7 +125,7 @@ fn fft_shared(base: u32, stride: u32, count: u32, bits: u32, tw_base: u32, inver
     if (busy) {
       for (var r = 0u; r < 16u; r++) {
         if (r < radix) {
-          v[r] = sh[start + j + (r << log_q)];
+          v[r] = sh[start + padded(j + (r << log_q))];
         }
       }
     }
@@ -129,10 +139,10 @@ fn fft_shared(base: u32, stride: u32, count: u32, bits: u32, tw_base: u32, inver
         }
       }
       dft_in_place(&v, radix, s);
-      let out = start + ((j >> done) << (done + log_r)) + k;
+      let out = ((j >> done) << (done + log_r)) + k;
       for (var r = 0u; r < 16u; r++) {
         if (r < radix) {
-          sh[out + (r << done)] = v[r];
+          sh[start + padded(out + (r << done))] = v[r];
         }
       }
     }
