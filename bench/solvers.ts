@@ -1,16 +1,17 @@
 /**
- * `solvers`: Hasegawa-Wakatani pseudo-spectral RK4 steps per second (fp32 on WebGPU, fp64 on the
- * CPU path) at 128²..2048², the GPU time of each kernel of a step, and the achieved memory bandwidth
- * against the step's own byte count (roofline = bytes per step / streaming bandwidth). Targets are in
+ * `solvers`: Hasegawa-Wakatani pseudo-spectral RK4 steps per second (fp32 on WebGPU; on the CPU
+ * f32 PFFFT on all cores and on one, and the f64 reference) at 128²..2048², the GPU time of each
+ * kernel of a step, and the achieved memory bandwidth against the step's own byte count (roofline = bytes per step / streaming bandwidth). Targets are in
  * ../shared/targets.md: H100 ≥ 1956/2300/1400/540 steps/s at 256²/512²/1024²/2048²; CPU 256² at
  * least 2x hw2d's numpy step (25.9 ms).
  */
+import { availableParallelism } from 'node:os';
 import { measureStream } from '../src/runtime/bandwidth.ts';
 import type { SimulationConfig } from '../src/solvers/config.ts';
 import { gridOf } from '../src/solvers/config.ts';
 import { GpuStepper } from '../src/solvers/gpuStepper.ts';
 import { initialState } from '../src/solvers/initial.ts';
-import { CpuStepper } from '../src/solvers/stepper.ts';
+import { type CpuPrecision, CpuStepper } from '../src/solvers/stepper.ts';
 import type { Benchmark } from './registry.ts';
 
 function hwConfig(n: number): SimulationConfig {
@@ -40,7 +41,7 @@ export const solversBenchmark: Benchmark = async (device, settings) => {
       ? hardware
         ? [128, 256, 512, 1024, 2048]
         : [64, 128]
-      : [64, 128, 256];
+      : [64, 128, 256, 512];
   const repeats = settings.repeats ?? (hardware ? 5 : 3);
   const rows: Record<string, unknown>[] = [];
   const stream = hardware ? await measureStream(device, 256 << 20, 20) : null;
@@ -82,18 +83,36 @@ export const solversBenchmark: Benchmark = async (device, settings) => {
       });
       stepper.destroy();
     } else {
-      const stepper = new CpuStepper(grid, config.model, config.dt, config.integrator);
-      await stepper.setState(init);
-      stepper.core.step();
-      const times: number[] = [];
-      for (let r = 0; r < repeats; r++) {
-        const t0 = performance.now();
-        stepper.core.step();
-        times.push(performance.now() - t0);
+      // Each CPU variant: warm-up steps, then the median of `repeats` single-step timings.
+      const variants: [string, CpuPrecision, number][] = [
+        [`f32 PFFFT, ${availableParallelism()} threads`, 'f32', availableParallelism()],
+        ['f32 PFFFT, 1 thread', 'f32', 1],
+        ['f64 reference, 1 thread', 'f64', 1],
+      ];
+      const row: Record<string, unknown> = { grid: `${n}x${n}` };
+      for (const [label, precision, threads] of variants) {
+        const stepper = await CpuStepper.create(
+          grid,
+          config.model,
+          config.dt,
+          config.integrator,
+          precision,
+          threads,
+        );
+        await stepper.setState(init);
+        for (let w = 0; w < 3; w++) stepper.core.step();
+        const times: number[] = [];
+        for (let r = 0; r < repeats; r++) {
+          const t0 = performance.now();
+          stepper.core.step();
+          times.push(performance.now() - t0);
+        }
+        stepper.destroy();
+        times.sort((a, b) => a - b);
+        const ms = times[Math.floor(times.length / 2)]!;
+        row[label] = { msPerStep: ms, stepsPerSecond: 1000 / ms, device: stepper.deviceLabel };
       }
-      times.sort((a, b) => a - b);
-      const ms = times[Math.floor(times.length / 2)]!;
-      rows.push({ grid: `${n}x${n}`, msPerStep: ms, stepsPerSecond: 1000 / ms });
+      rows.push(row);
     }
   }
   return {
@@ -101,7 +120,7 @@ export const solversBenchmark: Benchmark = async (device, settings) => {
       model: 'hw',
       scheme: 'spectral 2/3',
       integrator: 'rk4',
-      precision: device.kind === 'webgpu' ? 'f32' : 'f64',
+      precision: device.kind === 'webgpu' ? 'f32' : 'per variant',
       repeats,
     },
     results: {

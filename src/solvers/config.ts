@@ -36,6 +36,11 @@ export interface SimulationConfig {
   saveEvery: number;
   /** Diagnostic sampling interval in steps. */
   diagEvery: number;
+  /**
+   * Arithmetic of the CPU path: f32 (PFFFT brackets, float64 RHS and updates; the default) or
+   * f64 (all float64, the reference). The WebGPU path is f32.
+   */
+  precision?: 'f32' | 'f64';
 }
 
 export function gridOf(config: SimulationConfig): SpectralGrid {

@@ -1,6 +1,7 @@
 /**
  * The pseudo-spectral stepper on the CPU, in float64: the reference the WGSL stepper is tested
- * against and the fallback when there is no GPU. It follows the GPU kernels' structure exactly:
+ * against and the fallback when there is no GPU. A `BracketEngine` (the float32 PFFFT path) can
+ * take over the brackets, the only FFT work; the RHS and stage updates stay float64. It follows the GPU kernels' structure exactly:
  * column inverse FFTs of φ̂, i·ky φ̂, f̂, i·ky f̂; per row the inverse x-FFTs (times i·kx for ∂x), the
  * bracket [φ, f] = ∂xφ ∂yf − ∂yφ ∂xf and its forward x-FFT; forward column FFTs; the RHS per mode.
  */
@@ -8,6 +9,11 @@ import type { SpectralGrid } from '../spectral/grid.ts';
 import { Transforms2d } from '../spectral/transforms2d.ts';
 import { type Integrator, STAGES } from './integrator.ts';
 import { diagonalRate, forcingSpectrum, type ModelParams, potentialOf } from './model.ts';
+
+/** Computes the de-aliased spectral brackets [φ, f] of every field (pffftBrackets.ts). */
+export interface BracketEngine {
+  brackets(phi: Float64Array, fields: Float64Array[], out: Float64Array[]): void;
+}
 
 /** e^n for the stage powers n ∈ {0, 1, 2} (no allocation in the per-mode loop). */
 function power(e: number, n: number): number {
@@ -37,6 +43,7 @@ export class CpuSpectralStepper {
     readonly params: ModelParams,
     readonly dt: number,
     readonly integrator: Integrator,
+    readonly engine: BracketEngine | null = null,
   ) {
     this.transforms = new Transforms2d(grid);
     this.fieldCount = params.kind === 'hw' ? 2 : 1;
@@ -63,6 +70,10 @@ export class CpuSpectralStepper {
 
   /** Spectral Poisson brackets [φ, f] of every evolved field, de-aliased. */
   brackets(fields: Float64Array[], out: Float64Array[] = this.#products): Float64Array[] {
+    if (this.engine) {
+      this.engine.brackets(this.potential(fields), fields, out);
+      return out;
+    }
     const t = this.transforms;
     const { nx, ny } = this.grid;
     const sources = [this.potential(fields), ...fields];
@@ -98,28 +109,30 @@ export class CpuSpectralStepper {
     const { grid, params } = this;
     const { ncols } = grid;
     const rate = this.#factor ? null : this.#rate;
+    const [n, w] = fields as [Float64Array, Float64Array];
+    const [p0, p1] = products as [Float64Array, Float64Array];
+    const [k0, k1] = out as [Float64Array, Float64Array];
+    const f = this.#forcing;
     for (let row = 0; row < grid.ny; row++) {
       const ky = grid.ky(row);
+      const c = params.kind === 'hw' ? (params.modified && row === 0 ? 0 : params.c1) : 0;
+      const kappaKy = params.kind === 'hw' ? params.kappa * ky : 0;
       for (let col = 0; col < ncols; col++) {
         const i = row * ncols + col;
         const re = 2 * i;
         const im = re + 1;
         const l = rate ? rate[i]! : 0;
         if (params.kind === 'hw') {
-          const [n, w] = fields as [Float64Array, Float64Array];
-          const c = params.modified && row === 0 ? 0 : params.c1;
           const cr = c * (phi[re]! - n[re]!);
           const ci = c * (phi[im]! - n[im]!);
-          out[0]![re] = -products[0]![re]! + cr + params.kappa * ky * phi[im]! + l * n[re]!;
-          out[0]![im] = -products[0]![im]! + ci - params.kappa * ky * phi[re]! + l * n[im]!;
+          k0[re] = -p0[re]! + cr + kappaKy * phi[im]! + l * n[re]!;
+          k0[im] = -p0[im]! + ci - kappaKy * phi[re]! + l * n[im]!;
           const mean = i === 0 ? 0 : 1; // ⟨Ω⟩ = 0: Ω = ∇²φ has no k = 0 mode
-          out[1]![re] = mean * (-products[1]![re]! + cr + l * w[re]!);
-          out[1]![im] = mean * (-products[1]![im]! + ci + l * w[im]!);
+          k1[re] = mean * (-p1[re]! + cr + l * w[re]!);
+          k1[im] = mean * (-p1[im]! + ci + l * w[im]!);
         } else {
-          const w = fields[0]!;
-          const f = this.#forcing;
-          out[0]![re] = -products[0]![re]! + (f ? f[re]! : 0) + l * w[re]!;
-          out[0]![im] = -products[0]![im]! + (f ? f[im]! : 0) + l * w[im]!;
+          k0[re] = -p0[re]! + (f ? f[re]! : 0) + l * n[re]!;
+          k0[im] = -p0[im]! + (f ? f[im]! : 0) + l * n[im]!;
         }
       }
     }

@@ -13,19 +13,26 @@ import { GpuStepper } from './gpuStepper.ts';
 import { initialState } from './initial.ts';
 import { fieldNames } from './model.ts';
 import type { RunStart } from './run.ts';
+import { defaultThreads } from './bracketWorkers.ts';
 import { CpuStepper, type Stepper } from './stepper.ts';
 
 export async function createStepper(
   device: ComputeDevice,
   grid: SpectralGrid,
   config: SimulationConfig,
+  threads = defaultThreads(grid),
 ): Promise<Stepper> {
   if (config.scheme !== 'spectral')
     throw new InvalidConfigError(
       `--scheme ${config.scheme} is not available yet: use --scheme spectral`,
     );
-  if (device.kind === 'webgpu') return GpuStepper.create(device, grid, config);
-  return new CpuStepper(grid, config.model, config.dt, config.integrator);
+  const precision = config.precision ?? 'f32';
+  if (device.kind === 'webgpu') {
+    if (precision === 'f64')
+      throw new InvalidConfigError('--precision f64 runs on the CPU only: add --device wasm');
+    return GpuStepper.create(device, grid, config);
+  }
+  return CpuStepper.create(grid, config.model, config.dt, config.integrator, precision, threads);
 }
 
 export function configAttributes(config: SimulationConfig, extra: Record<string, string>) {
@@ -51,9 +58,10 @@ export async function prepareFresh(
   device: ComputeDevice,
   out: string | null,
   extraAttrs: Record<string, string>,
+  threads?: number,
 ): Promise<PreparedRun> {
   const grid = validateConfig(config);
-  const stepper = await createStepper(device, grid, config);
+  const stepper = await createStepper(device, grid, config, threads);
   await stepper.setState(
     initialState(config.model, grid, config.init, config.initAmplitude, config.seed),
   );
@@ -66,6 +74,7 @@ export async function prepareResume(
   file: string,
   device: ComputeDevice,
   tEnd: number | undefined,
+  threads?: number,
 ): Promise<PreparedRun> {
   const stored = await readH5(file).catch((error: Error) => {
     throw new InvalidConfigError(`cannot resume from ${file}: ${error.message}`);
@@ -100,7 +109,7 @@ export async function prepareResume(
       throw new InvalidConfigError(
         `${file} already reached t = ${(step * config.dt).toFixed(3)} (end time ${config.tEnd}): pass a later --t-end to continue`,
       );
-    const stepper = await createStepper(device, grid, config);
+    const stepper = await createStepper(device, grid, config, threads);
     await stepper.setState(state);
     const writer = await H5Writer.resume(file);
     return { config, grid, stepper, writer, start: { step, history } };

@@ -1,14 +1,16 @@
 /**
  * What the run loop needs from a device: load and read the spectral state, and advance many steps
  * returning the scalar diagnostics sampled on the way (computed where the state lives; the GPU reads
- * back only these few numbers). `CpuStepper` wraps the float64 reference; `GpuStepper` (gpuStepper.ts)
- * runs the WGSL kernels.
+ * back only these few numbers). `CpuStepper` wraps the CPU stepper (float64 reference, or float32
+ * PFFFT brackets); `GpuStepper` (gpuStepper.ts) runs the WGSL kernels.
  */
 import type { SpectralGrid } from '../spectral/grid.ts';
 import { CpuSpectralStepper } from './cpuStepper.ts';
 import { diagnose, quantityNames } from './diagnostics.ts';
 import type { Integrator } from './integrator.ts';
 import type { ModelParams } from './model.ts';
+import { defaultThreads, ThreadedBrackets } from './bracketWorkers.ts';
+import { PffftBrackets, pffftSupports } from './pffftBrackets.ts';
 
 export interface Stepper {
   readonly deviceLabel: string;
@@ -22,19 +24,50 @@ export interface Stepper {
   destroy(): void;
 }
 
+export type CpuPrecision = 'f32' | 'f64';
+
 export class CpuStepper implements Stepper {
-  readonly deviceLabel = 'cpu (float64 TypeScript)';
+  readonly deviceLabel: string;
   readonly core: CpuSpectralStepper;
   readonly #quantities: number;
+  readonly #engine: PffftBrackets | ThreadedBrackets | null;
 
   constructor(
     readonly grid: SpectralGrid,
     readonly params: ModelParams,
     dt: number,
     integrator: Integrator,
+    engine: PffftBrackets | ThreadedBrackets | null = null,
   ) {
-    this.core = new CpuSpectralStepper(grid, params, dt, integrator);
+    this.core = new CpuSpectralStepper(grid, params, dt, integrator, engine);
+    this.#engine = engine;
+    const threads = engine instanceof ThreadedBrackets ? engine.threads : 1;
+    this.deviceLabel = engine
+      ? `cpu (float32 PFFFT brackets, ${threads} thread${threads > 1 ? 's' : ''})`
+      : 'cpu (float64 TypeScript)';
     this.#quantities = quantityNames(params).length;
+  }
+
+  /**
+   * The CPU stepper at `precision`: f32 runs the brackets through PFFFT on `threads` threads
+   * (falling back to f64 where the grid does not suit PFFFT), f64 is the all-float64 reference.
+   */
+  static async create(
+    grid: SpectralGrid,
+    params: ModelParams,
+    dt: number,
+    integrator: Integrator,
+    precision: CpuPrecision,
+    threads = defaultThreads(grid),
+  ): Promise<CpuStepper> {
+    const fields = params.kind === 'hw' ? 2 : 1;
+    let engine: PffftBrackets | ThreadedBrackets | null = null;
+    if (precision === 'f32' && pffftSupports(grid))
+      engine =
+        threads > 1
+          ? await ThreadedBrackets.create(grid, fields, threads)
+          : await PffftBrackets.create(grid, fields);
+    return new CpuStepper(grid, params, dt, integrator, engine);
   }
 
   async setState(fields: Float64Array[]): Promise<void> {
@@ -67,5 +100,7 @@ export class CpuStepper implements Stepper {
     return out;
   }
 
-  destroy(): void {}
+  destroy(): void {
+    if (this.#engine instanceof ThreadedBrackets) this.#engine.destroy();
+  }
 }

@@ -17,12 +17,14 @@ function requirePowerOfTwo(n: number, what: string): void {
 
 /** In-place iterative radix-2 complex FFT of one fixed length. */
 export class ComplexFft {
+  readonly n: number;
   readonly #reverse: Uint32Array;
   /** cos/sin of 2πj/n for j < n/2, computed directly (no recurrence) for full f64 accuracy. */
   readonly #cos: Float64Array;
   readonly #sin: Float64Array;
 
-  constructor(readonly n: number) {
+  constructor(n: number) {
+    this.n = n;
     requirePowerOfTwo(n, 'FFT length');
     const bits = Math.log2(n);
     this.#reverse = new Uint32Array(n);
@@ -85,12 +87,14 @@ export class ComplexFft {
 
 /** Real FFT of even length n through a complex FFT of length n/2. */
 export class RealFft {
+  readonly n: number;
   readonly half: ComplexFft;
   readonly #work: Float64Array;
   readonly #cos: Float64Array;
   readonly #sin: Float64Array;
 
-  constructor(readonly n: number) {
+  constructor(n: number) {
+    this.n = n;
     requirePowerOfTwo(n, 'real FFT length');
     if (n < 4) throw new Error(`real FFT length must be >= 4, got ${n}`);
     this.half = new ComplexFft(n / 2);

@@ -31,6 +31,8 @@ export const CommonRunOptions = z.object({
   out: z.string().optional(),
   resume: z.string().optional(),
   device: deviceOption,
+  precision: z.enum(['f32', 'f64']),
+  threads: positiveInt.optional(),
   json: jsonFlag,
 });
 export type CommonRunOptions = z.infer<typeof CommonRunOptions>;
@@ -58,6 +60,7 @@ export function runConfig(
     initAmplitude,
     saveEvery: o.saveEvery,
     diagEvery: o.diagEvery,
+    precision: o.precision,
   };
 }
 
@@ -92,6 +95,8 @@ export function addCommonRunOptions(
       'continue the run in this file from its last checkpoint (--t-end may extend it)',
     )
     .option('--device <device>', 'auto | webgpu | wasm', 'auto')
+    .option('--precision <p>', 'CPU arithmetic: f32 (PFFFT, fast) | f64 (reference)', 'f32')
+    .option('--threads <n>', 'CPU threads (default: all cores)')
     .option('--json', 'print the final summary as JSON');
 }
 
@@ -102,15 +107,18 @@ export async function executeRun(
   tEndGiven: boolean,
 ): Promise<RunSummary> {
   const device = await openDevice({ prefer: options.device as never });
+  const threads = options.threads;
   const log = options.json ? console.error : console.log;
   const command = `driftflow ${process.argv.slice(2).join(' ')}`;
   const prepared = options.resume
-    ? await prepareResume(options.resume, device, tEndGiven ? options.tEnd : undefined)
-    : await prepareFresh(config, device, options.out ?? null, {
-        command,
-        device: deviceLabel(device),
-        driftflow_version: '0.1.0',
-      });
+    ? await prepareResume(options.resume, device, tEndGiven ? options.tEnd : undefined, threads)
+    : await prepareFresh(
+        config,
+        device,
+        options.out ?? null,
+        { command, device: deviceLabel(device), driftflow_version: '0.1.0' },
+        threads,
+      );
   const c = prepared.config;
   log(
     `${c.model.kind.toUpperCase()} ${c.nx}x${c.ny}, dt=${c.dt}, t_end=${c.tEnd} on ${prepared.stepper.deviceLabel}` +

@@ -40,6 +40,7 @@ export function register(program: Command): void {
         checkpointEvery: 60,
         out: `${o.out}/run.h5`,
         device: o.device,
+        precision: 'f32',
         json: false,
       });
       // ν scaled so the 2/3 cut-off is damped at this resolution (hw2d's 5e-8 is for 512² stencils).
