@@ -67,15 +67,20 @@ function rk4Amplification(re: number, im: number): number {
   return Math.hypot(pr, pi);
 }
 
-/** Eigenvalues of the linear operator of one mode (dissipation included unless integrated exactly). */
+/**
+ * Eigenvalues of the linear operator of one mode (dissipation included unless integrated exactly).
+ * `dampingK2` is the symbol of −∇² in the dissipation and `ky` that of −i∂y (both differ from k²
+ * and ky for finite differences); the Poisson solve always uses k².
+ */
 function linearEigenvalues(
   model: ModelParams,
   k2: number,
   ky: number,
   zonal: boolean,
   withDiagonal: boolean,
+  dampingK2 = k2,
 ): [number, number][] {
-  const l = withDiagonal ? diagonalRate(model, k2) : 0;
+  const l = withDiagonal ? diagonalRate(model, dampingK2) : 0;
   if (model.kind === 'ns' || k2 === 0) return [[l, 0]];
   const c = model.modified && zonal ? 0 : model.c1;
   // d/dt (n, Ω) = [[−c + L, (−c + iκky)/k²], [−c, −c/k² + L]] (n, Ω)
@@ -101,6 +106,13 @@ function linearEigenvalues(
   ];
 }
 
+/** Symbol of −∇² for the 5-point Laplacian: (4/dx²) sin²(kx dx/2) + (4/dy²) sin²(ky dy/2). */
+export function fivePointSymbol(grid: SpectralGrid, col: number, row: number): number {
+  const sx = Math.sin((grid.kx(col) * grid.dx) / 2) / grid.dx;
+  const sy = Math.sin((grid.ky(row) * grid.dy) / 2) / grid.dy;
+  return 4 * (sx * sx + sy * sy);
+}
+
 /** The largest stable dt for the linear terms (bisection on the RK4 amplification factor). */
 export function linearStabilityLimit(config: SimulationConfig, grid = gridOf(config)): number {
   const withDiagonal = config.integrator === 'rk4';
@@ -109,7 +121,11 @@ export function linearStabilityLimit(config: SimulationConfig, grid = gridOf(con
     if (!grid.keptRow(row)) continue;
     for (let col = 0; col < grid.ncols; col++) {
       const k2 = grid.k2[row * grid.ncols + col]!;
-      for (const e of linearEigenvalues(config.model, k2, grid.ky(row), row === 0, withDiagonal))
+      const [dampingK2, ky] =
+        config.scheme === 'arakawa'
+          ? [fivePointSymbol(grid, col, row), Math.sin(grid.ky(row) * grid.dy) / grid.dy]
+          : [k2, grid.ky(row)];
+      for (const e of linearEigenvalues(config.model, k2, ky, row === 0, withDiagonal, dampingK2))
         if (Math.hypot(e[0], e[1]) > 0) eigen.push(e);
     }
   }

@@ -203,15 +203,11 @@ export async function runSimulation(options: RunOptions): Promise<RunSummary> {
         lastCheckpoint = performance.now();
       }
     }
-    const last = Object.fromEntries(names.map((name) => [name, history.values[name]!.at(-1)!]));
-    options.onProgress?.(
-      step,
-      total,
-      `t=${(step * config.dt).toFixed(2)} ${names
-        .slice(0, 4)
-        .map((nm) => `${nm}=${last[nm]!.toPrecision(4)}`)
-        .join(' ')}`,
-    );
+    // Runs shorter than --diag-every have no samples yet.
+    const latest = names
+      .slice(0, 4)
+      .flatMap((nm) => history.values[nm]?.slice(-1).map((v) => `${nm}=${v.toPrecision(4)}`) ?? []);
+    options.onProgress?.(step, total, `t=${(step * config.dt).toFixed(2)} ${latest.join(' ')}`);
   }
   if (writer) await writer.commit();
   const wallSeconds = (performance.now() - started) / 1000;

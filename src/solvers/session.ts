@@ -13,6 +13,7 @@ import { GpuStepper } from './gpuStepper.ts';
 import { initialState } from './initial.ts';
 import { fieldNames } from './model.ts';
 import type { RunStart } from './run.ts';
+import { ArakawaStepper } from './arakawa.ts';
 import { defaultThreads } from './bracketWorkers.ts';
 import { CpuStepper, type Stepper } from './stepper.ts';
 
@@ -22,10 +23,14 @@ export async function createStepper(
   config: SimulationConfig,
   threads = defaultThreads(grid),
 ): Promise<Stepper> {
-  if (config.scheme !== 'spectral')
-    throw new InvalidConfigError(
-      `--scheme ${config.scheme} is not available yet: use --scheme spectral`,
-    );
+  if (config.scheme === 'arakawa') {
+    if (config.model.kind !== 'hw' || config.integrator !== 'rk4')
+      throw new InvalidConfigError(
+        "--scheme arakawa is hw2d's Hasegawa-Wakatani scheme: use it with `hw run` and --integrator rk4",
+      );
+    // hw2d's scheme is a CPU float64 reference: it runs there whatever the device.
+    return new ArakawaStepper(grid, config.model, config.dt);
+  }
   const precision = config.precision ?? 'f32';
   if (device.kind === 'webgpu') {
     if (precision === 'f64')

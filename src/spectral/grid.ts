@@ -31,6 +31,9 @@ export class SpectralGrid {
   readonly ncols: number;
   readonly dkx: number;
   readonly dky: number;
+  /** Grid spacing. */
+  readonly dx: number;
+  readonly dy: number;
   /** |k|² per stored mode (ny × ncols). */
   readonly k2: Float64Array;
   /** Weight of each stored mode in a full-spectrum sum: 1 for kx = 0 (and kx = nx/2), else 2. */
@@ -59,6 +62,8 @@ export class SpectralGrid {
     this.ncols = this.kmaxX + 1;
     this.dkx = (2 * Math.PI) / lx;
     this.dky = (2 * Math.PI) / ly;
+    this.dx = lx / nx;
+    this.dy = ly / ny;
     const size = ny * this.ncols;
     this.k2 = new Float64Array(size);
     this.weight = new Float64Array(size);
