@@ -5,7 +5,7 @@
  * column inverse FFTs of φ̂, i·ky φ̂, f̂, i·ky f̂; per row the inverse x-FFTs (times i·kx for ∂x), the
  * bracket [φ, f] = ∂xφ ∂yf − ∂yφ ∂xf and its forward x-FFT; forward column FFTs; the RHS per mode.
  */
-import type { SpectralGrid } from '../spectral/grid.ts';
+import { hermitianColumnZero, type SpectralGrid } from '../spectral/grid.ts';
 import { Transforms2d } from '../spectral/transforms2d.ts';
 import { type Integrator, STAGES } from './integrator.ts';
 import { diagonalRate, forcingSpectrum, type ModelParams, potentialOf } from './model.ts';
@@ -105,6 +105,7 @@ export class CpuSpectralStepper {
   /** Time derivative of `fields` into `out`; the diagonal rate is included only for plain RK4. */
   rhs(fields: Float64Array[], out: Float64Array[]): void {
     const products = this.brackets(fields);
+    for (const product of products) hermitianColumnZero(product, this.grid);
     const phi = this.#potential;
     const { grid, params } = this;
     const { ncols } = grid;

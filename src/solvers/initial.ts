@@ -4,7 +4,7 @@
  * vorticity for decaying turbulence, and small noise (or the laminar profile) for Kolmogorov flow.
  */
 import { FNO_INITIAL_GRF, sampleGrf } from '../spectral/grf.ts';
-import type { SpectralGrid } from '../spectral/grid.ts';
+import { hermitianColumnZero, type SpectralGrid } from '../spectral/grid.ts';
 import { whiteNoise } from '../spectral/random.ts';
 import { Transforms2d } from '../spectral/transforms2d.ts';
 import { diagonalRate, forcingSpectrum, type ModelParams } from './model.ts';
@@ -32,7 +32,20 @@ function normaliseEnergy(grid: SpectralGrid, omega: Float64Array, energy: number
   for (let i = 0; i < omega.length; i++) omega[i] = omega[i]! * scale;
 }
 
+/** The initial spectral fields of `kind`, exactly Hermitian in the kx = 0 column. */
 export function initialState(
+  params: ModelParams,
+  grid: SpectralGrid,
+  kind: InitialKind,
+  amplitude: number,
+  seed: number,
+): Float64Array[] {
+  const fields = drawInitialState(params, grid, kind, amplitude, seed);
+  for (const field of fields) hermitianColumnZero(field, grid);
+  return fields;
+}
+
+function drawInitialState(
   params: ModelParams,
   grid: SpectralGrid,
   kind: InitialKind,

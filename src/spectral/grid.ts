@@ -115,3 +115,24 @@ export class SpectralGrid {
     return { nx: this.nx, ny: this.ny, lx: this.lx, ly: this.ly, dealias: this.dealias };
   }
 }
+
+/**
+ * Replaces the kx = 0 column of a half spectrum by its Hermitian part, X(ky) ← ½(X(ky) + X(−ky)*),
+ * in place. A real field has X(−ky, 0) = X(ky, 0)*; the anti-Hermitian part of that column has
+ * no real-space counterpart, so the nonlinear terms never act on it and, seeded by FFT rounding,
+ * it would grow at the linear growth rate (in HW until it swamps the turbulence). Solvers apply
+ * this to every computed bracket and to initial states.
+ */
+export function hermitianColumnZero(spec: Float64Array, grid: SpectralGrid): void {
+  const { ny, ncols } = grid;
+  for (let row = 0; row <= ny / 2; row++) {
+    const i = 2 * row * ncols;
+    const j = 2 * ((ny - row) % ny) * ncols;
+    const re = 0.5 * (spec[i]! + spec[j]!);
+    const im = 0.5 * (spec[i + 1]! - spec[j + 1]!);
+    spec[i] = re;
+    spec[i + 1] = im;
+    spec[j] = re;
+    spec[j + 1] = -im;
+  }
+}

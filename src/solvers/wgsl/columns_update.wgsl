@@ -2,6 +2,7 @@
 // along y of that field's bracket, then per mode the RHS (−[φ,f] + linear terms + forcing) and
 // the RK4 / IF-RK4 stage update (see integrator.ts):
 //   next = E^a u + dt β E^b k,  acc = acc·(not first) + γ E^c k,  final: u = E² u + dt/6 (acc + k).
+// The kx = 0 column of the bracket is made exactly Hermitian, so the state stays so.
 // The stage input is read from `input` and the next one written to `next` (two buffers that
 // alternate between stages), since both fields' workgroups read both fields' inputs.
 @group(0) @binding(0) var<uniform> p: Params;
@@ -71,7 +72,12 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     let rate = diagonal_rate(k2);
     let e_half = select(1.0, exp(rate * p.dt * 0.5), p.integrating == 1u);
     let explicit_rate = select(rate, 0.0, p.integrating == 1u);
-    let bracket = p.scale * sh[t * stride + padded(row)];
+    var bracket = p.scale * sh[t * stride + padded(row)];
+    if (col == 0u) {
+      // Hermitian part of the kx = 0 column (hermitianColumnZero in grid.ts says why).
+      let mirror = p.scale * sh[t * stride + padded((NY - row) % NY)];
+      bracket = 0.5 * (bracket + cconj(mirror));
+    }
     let own = stage_input(field * size + i);
     var k = -bracket + explicit_rate * own;
     if (MODEL == 0u) {
