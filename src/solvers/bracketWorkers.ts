@@ -84,7 +84,7 @@ export class ThreadedBrackets implements BracketEngine {
     const sources = sharedSpectra(fields + 1, grid);
     const outputs = sharedSpectra(fields, grid);
     const parts = Math.max(1, Math.min(threads, grid.ncols));
-    const workers = await Promise.all(
+    const started = await Promise.allSettled(
       Array.from({ length: parts - 1 }, (_, i) => {
         const job: BracketJob = {
           grid: { nx: grid.nx, ny: grid.ny, lx: grid.lx, ly: grid.ly, dealias: '2/3' },
@@ -107,6 +107,12 @@ export class ThreadedBrackets implements BracketEngine {
         });
       }),
     );
+    const workers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) {
+      for (const worker of workers) void worker.terminate();
+      throw failed.reason as Error;
+    }
     return new ThreadedBrackets(engine, workers, new Int32Array(control), sources, outputs);
   }
 

@@ -62,11 +62,13 @@ export class CpuStepper implements Stepper {
   ): Promise<CpuStepper> {
     const fields = params.kind === 'hw' ? 2 : 1;
     let engine: PffftBrackets | ThreadedBrackets | null = null;
-    if (precision === 'f32' && pffftSupports(grid))
-      engine =
-        threads > 1
-          ? await ThreadedBrackets.create(grid, fields, threads)
-          : await PffftBrackets.create(grid, fields);
+    if (precision === 'f32' && pffftSupports(grid) && threads > 1)
+      engine = await ThreadedBrackets.create(grid, fields, threads).catch((error: Error) => {
+        console.error(`driftflow: worker threads unavailable (${error.message}); using one thread`);
+        return null;
+      });
+    if (precision === 'f32' && pffftSupports(grid) && !engine)
+      engine = await PffftBrackets.create(grid, fields);
     return new CpuStepper(grid, params, dt, integrator, engine);
   }
 
