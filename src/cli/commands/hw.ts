@@ -19,26 +19,33 @@ import {
   positive,
 } from './simulate.ts';
 
-const HwRunOptions = CommonRunOptions.extend({
+/** The HW model flags `hw run` and `hw linear` share. */
+const HwModelOptions = {
   c1: positive,
   kappa: finite,
   k0: positive,
   nu: nonNegative,
   hyperOrder: positiveInt,
   modified: z.boolean().default(false),
-  initAmplitude: positive,
-});
+};
+
+function addHwModelOptions(command: Command, nu: string, hyperOrderHelp: string): Command {
+  return command
+    .option('--c1 <c1>', 'adiabaticity', '1')
+    .option('--kappa <kappa>', 'background density gradient', '1')
+    .option('--k0 <k0>', 'lowest wavenumber; box L = 2π/k0', '0.15')
+    .option('--nu <nu>', 'hyper-diffusion coefficient', nu)
+    .option('--hyper-order <N>', hyperOrderHelp, '3')
+    .option('--modified', 'modified HW: no zonal (ky = 0) part in the coupling');
+}
+
+const HwRunOptions = CommonRunOptions.extend({ ...HwModelOptions, initAmplitude: positive });
 
 const HwLinearOptions = z.object({
+  ...HwModelOptions,
   nx: positiveInt,
-  c1: positive,
-  kappa: finite,
-  k0: positive,
   kx: nonNegative,
   ky: finite,
-  nu: nonNegative,
-  hyperOrder: positiveInt,
-  modified: z.boolean().default(false),
   dt: positive,
   tEnd: positive,
   device: deviceOption,
@@ -53,38 +60,26 @@ export function hwConfig(o: z.infer<typeof HwRunOptions>): SimulationConfig {
 
 export function register(program: Command): void {
   const hw = program.command('hw').description('Hasegawa-Wakatani drift-wave turbulence');
-  addCommonRunOptions(hw.command('run').description('run an HW simulation (hw2d conventions)'), {
-    nx: '512',
-    dt: '0.025',
-    tEnd: '1000',
-    saveEvery: '10',
-    statsFrom: '300',
-  })
-    .option('--c1 <c1>', 'adiabaticity', '1')
-    .option('--kappa <kappa>', 'background density gradient', '1')
-    .option('--k0 <k0>', 'lowest wavenumber; box L = 2π/k0', '0.15')
-    .option('--nu <nu>', 'hyper-diffusion coefficient', '5e-8')
-    .option('--hyper-order <N>', 'D(f) = −ν(−∇²)^N f', '3')
-    .option('--modified', 'modified HW: no zonal (ky = 0) part in the coupling')
+  const run = addCommonRunOptions(
+    hw.command('run').description('run an HW simulation (hw2d conventions)'),
+    { nx: '512', dt: '0.025', tEnd: '1000', saveEvery: '10', statsFrom: '300' },
+  );
+  addHwModelOptions(run, '5e-8', 'D(f) = −ν(−∇²)^N f')
     .option('--init-amplitude <a>', 'white-noise amplitude of n and Ω', '0.01')
     .action(async (raw, command: Command) => {
       const options = parseOptions(HwRunOptions, raw);
       await executeRun(options, hwConfig(options), command.getOptionValueSource('tEnd') === 'cli');
     });
 
-  hw.command('linear')
+  const linear = hw
+    .command('linear')
     .description(
       'measure the linear growth rate and frequency of one mode against the dispersion relation',
     )
-    .option('--nx <n>', 'grid points per direction', '64')
-    .option('--c1 <c1>', 'adiabaticity', '1')
-    .option('--kappa <kappa>', 'background density gradient', '1')
-    .option('--k0 <k0>', 'lowest wavenumber; box L = 2π/k0', '0.15')
+    .option('--nx <n>', 'grid points per direction', '64');
+  addHwModelOptions(linear, '0', 'hyper-diffusion order')
     .option('--kx <kx>', 'mode wavenumber along x (a multiple of k0)', '0')
     .option('--ky <ky>', 'mode wavenumber along y (a multiple of k0)', '1.2')
-    .option('--nu <nu>', 'hyper-diffusion coefficient', '0')
-    .option('--hyper-order <N>', 'hyper-diffusion order', '3')
-    .option('--modified', 'modified HW')
     .option('--dt <dt>', 'time step', '0.05')
     .option('--t-end <t>', 'measurement time', '20')
     .option('--device <device>', 'auto | webgpu | wasm', 'auto')
