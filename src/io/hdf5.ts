@@ -9,6 +9,7 @@
 
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
 import h5wasm from 'h5wasm/node';
 import { commitTempFile, replaceAtomically, tempPathFor } from './atomic.ts';
 
@@ -222,6 +223,7 @@ export async function readH5(path: string): Promise<{
   get: (name: string) => H5Dataset;
   close: () => void;
 }> {
+  if (!existsSync(path)) throw new Error(`${path}: no such file`);
   const lib = await h5();
   const file = new lib.File(path, 'r');
   const attrsOf = (entity: { attrs: Record<string, { json_value: unknown }> }) =>

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { readH5 } from '../../src/io/hdf5.ts';
 
 function driftflow(...args: string[]) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
@@ -84,5 +85,28 @@ describe('driftflow CLI', () => {
     );
     assert.equal(code, 2);
     assert.match(stderr, /nx = 100 is not supported: use a power of two/);
+  });
+
+  it('closure prepare coarse-grains a DNS run file and refuses a too-large factor', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driftflow-closure-'));
+    const dns = join(dir, 'dns.h5');
+    const run = driftflow(
+      ...['hw', 'run', '--nx', '32', '--nu', '1e-3', '--dt', '0.02', '--t-end', '2'],
+      ...['--save-every', '1', '--device', 'wasm', '--out', dns],
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const out = join(dir, 'coarse.h5');
+    const { code, stdout } = driftflow(
+      ...['closure', 'prepare', '--dns', dns, '--factor', '2', '--out', out, '--json'],
+    );
+    assert.equal(code, 0);
+    assert.deepEqual(JSON.parse(stdout).coarse, [16, 16]);
+    const file = await readH5(out);
+    assert.deepEqual(file.get('/subgrid/omega').shape, [JSON.parse(stdout).snapshots, 16, 16]);
+    assert.match(String(file.attrs.sign_convention), /tau_f = filter/);
+    file.close();
+    const bad = driftflow('closure', 'prepare', '--dns', dns, '--factor', '8', '--out', out);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--factor 8: .*at least 8 per direction/);
   });
 });

@@ -3,6 +3,7 @@
  * (e.g. solvers' `hw` and `ns`, closure's `closure`, flow's `flow`, moe's `moe`).
  */
 import type { Command } from 'commander';
+import { register as registerClosure } from './closure.ts';
 import { register as registerHw } from './hw.ts';
 import { register as registerInfo } from './info.ts';
 import { register as registerNs } from './ns.ts';
@@ -15,4 +16,5 @@ export const COMMAND_MODULES: ((program: Command) => void)[] = [
   registerHw,
   registerNs,
   registerPlot,
+  registerClosure,
 ];
