@@ -87,7 +87,7 @@ describe('driftflow CLI', () => {
     assert.match(stderr, /nx = 100 is not supported: use a power of two/);
   });
 
-  it('closure prepare coarse-grains a DNS run file and refuses a too-large factor', async () => {
+  it('closure prepare coarse-grains a DNS run, closure fit fits it, a too-large factor is refused', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'driftflow-closure-'));
     const dns = join(dir, 'dns.h5');
     const run = driftflow(
@@ -105,6 +105,12 @@ describe('driftflow CLI', () => {
     assert.deepEqual(file.get('/subgrid/omega').shape, [JSON.parse(stdout).snapshots, 16, 16]);
     assert.match(String(file.attrs.sign_convention), /tau_f = filter/);
     file.close();
+    const fit = driftflow('closure', 'fit', '--data', out, '--out', join(dir, 'fit'), '--json');
+    assert.equal(fit.code, 0, fit.stderr);
+    const fitted = JSON.parse(fit.stdout);
+    assert.equal(fitted.terms.length, 6);
+    assert.ok(fitted.terms.every((t: { coefficient: number }) => Number.isFinite(t.coefficient)));
+    assert.ok(existsSync(join(dir, 'fit', 'closure.json')));
     const bad = driftflow('closure', 'prepare', '--dns', dns, '--factor', '8', '--out', out);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--factor 8: .*at least 8 per direction/);

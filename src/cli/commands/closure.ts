@@ -1,16 +1,27 @@
 /**
  * `driftflow closure ...`: the EHW-C pipeline. So far `prepare` (coarse-graining of a DNS run into
- * coarse trajectories with exact sub-grid terms); fit, run and report are not built yet.
+ * coarse trajectories with exact sub-grid terms) and `fit --method lstsq` (a-priori least squares);
+ * the physics-informed fit, the EHW-C runner and the report are not built yet.
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { fitClosure } from '../../closure/fitCommand.ts';
 import { prepareCoarseData } from '../../closure/prepare.ts';
+import { EHWC_TERMS, parseTerms } from '../../closure/terms.ts';
 import { jsonFlag, parseOptions, positiveInt } from '../options.ts';
 import { printJson } from '../output.ts';
 
 const PrepareOptions = z.object({
   dns: z.string(),
   factor: positiveInt,
+  out: z.string(),
+  json: jsonFlag,
+});
+
+const FitOptions = z.object({
+  data: z.array(z.string()).min(1),
+  method: z.enum(['lstsq', 'pinn']),
+  terms: z.string().optional(),
   out: z.string(),
   json: jsonFlag,
 });
@@ -37,5 +48,30 @@ export function register(program: Command): void {
         log(
           `wrote ${summary.out}: ${summary.snapshots} snapshots, ${summary.fine.join('x')} -> ${summary.coarse.join('x')}`,
         );
+    });
+
+  closure
+    .command('fit')
+    .description('fit closure coefficients to coarse-grained data of one regime')
+    .requiredOption('--data <files...>', 'files written by closure prepare')
+    .option('--method <m>', 'lstsq (a-priori least squares) | pinn (not built yet)', 'lstsq')
+    .option(
+      '--terms <list>',
+      'equation:field:power,... (default: the EHW-C six, n:n:1,n:n:2,n:phi:1,omega:omega:1,omega:omega:2,omega:n:1)',
+    )
+    .requiredOption('--out <dir>', 'output folder (closure.json)')
+    .option('--json', 'print the result as JSON')
+    .action(async (raw) => {
+      const o = parseOptions(FitOptions, raw);
+      const terms = o.terms ? parseTerms(o.terms) : EHWC_TERMS;
+      const result = await fitClosure(o.data, o.method, terms, o.out);
+      if (o.json) printJson(result);
+      else {
+        for (const t of result.terms)
+          console.log(`${t.label.padEnd(32)} c = ${t.coefficient.toPrecision(5)}`);
+        console.log(
+          `unexplained part of tau: n ${result.relative_residual.n.toPrecision(3)}, omega ${result.relative_residual.omega.toPrecision(3)}; wrote ${result.path}`,
+        );
+      }
     });
 }
