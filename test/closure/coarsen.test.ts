@@ -4,21 +4,15 @@
 // field samples it at every factor-th point.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { hwBoxGrid } from '../helpers/grids.ts';
 import { Coarsener, coarsenSpectrum } from '../../src/closure/coarsen.ts';
-import { type SimulationConfig, gridOf } from '../../src/solvers/config.ts';
 import { initialState } from '../../src/solvers/initial.ts';
 import type { HwParams } from '../../src/solvers/model.ts';
 import { hermitianColumnZero } from '../../src/spectral/grid.ts';
 import { Transforms2d } from '../../src/spectral/transforms2d.ts';
 
 const model: HwParams = { kind: 'hw', c1: 0.7, kappa: 1, nu: 1e-3, hyperOrder: 2, modified: true };
-const fine = gridOf({
-  nx: 64,
-  ny: 64,
-  lx: (2 * Math.PI) / 0.15,
-  ly: (2 * Math.PI) / 0.15,
-  scheme: 'spectral',
-} as SimulationConfig);
+const fine = hwBoxGrid(64);
 const norm = (fields: Float64Array[]) =>
   Math.sqrt(fields.reduce((s, f) => s + f.reduce((t, v) => t + v * v, 0), 0));
 

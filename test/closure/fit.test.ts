@@ -3,21 +3,15 @@
 // malformed or linearly dependent term sets.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { hwBoxGrid } from '../helpers/grids.ts';
 import { fitLeastSquares, type FitSample } from '../../src/closure/fit.ts';
 import { EHWC_TERMS, evaluateTerm, parseTerms } from '../../src/closure/terms.ts';
-import { type SimulationConfig, gridOf } from '../../src/solvers/config.ts';
 import { initialState } from '../../src/solvers/initial.ts';
 import { potentialOf, type HwParams } from '../../src/solvers/model.ts';
 import { whiteNoise } from '../../src/spectral/random.ts';
 
 const model: HwParams = { kind: 'hw', c1: 1, kappa: 1, nu: 0, hyperOrder: 3, modified: false };
-const grid = gridOf({
-  nx: 32,
-  ny: 32,
-  lx: (2 * Math.PI) / 0.15,
-  ly: (2 * Math.PI) / 0.15,
-  scheme: 'spectral',
-} as SimulationConfig);
+const grid = hwBoxGrid(32);
 const KNOWN = [0.8, -0.05, 0.3, 1.2, 0.02, -0.4];
 
 function samplesMadeBy(coefficients: number[], noise: number): FitSample[] {
