@@ -7,15 +7,11 @@
  */
 import { InvalidConfigError } from '../solvers/config.ts';
 import type { SpectralGrid } from '../spectral/grid.ts';
+import type { ClosureTerm } from '../solvers/model.ts';
 
-export type ClosureEquation = 'n' | 'omega';
-export type ClosureField = 'n' | 'phi' | 'omega';
-
-export interface ClosureTerm {
-  equation: ClosureEquation;
-  field: ClosureField;
-  power: 1 | 2 | 3;
-}
+export type { ClosureTerm };
+export type ClosureEquation = ClosureTerm['equation'];
+export type ClosureField = ClosureTerm['field'];
 
 /** The default EHW-C set: diffusion, hyper-diffusion and one cross-field term per equation. */
 export const EHWC_TERMS: ClosureTerm[] = [

@@ -8,7 +8,7 @@
 import { SpectralGrid } from '../spectral/grid.ts';
 import type { InitialKind } from './initial.ts';
 import { type Integrator } from './integrator.ts';
-import { diagonalRate, type ModelParams } from './model.ts';
+import { closureMatrix, diagonalRate, type ModelParams } from './model.ts';
 
 export class InvalidConfigError extends Error {
   constructor(message: string) {
@@ -81,13 +81,14 @@ function linearEigenvalues(
   dampingK2 = k2,
 ): [number, number][] {
   const l = withDiagonal ? diagonalRate(model, dampingK2) : 0;
+  const [nn, nw, wn, ww] = closureMatrix(model, k2);
   if (model.kind === 'ns' || k2 === 0) return [[l, 0]];
   const c = model.modified && zonal ? 0 : model.c1;
-  // d/dt (n, Ω) = [[−c + L, (−c + iκky)/k²], [−c, −c/k² + L]] (n, Ω)
-  const a = { re: -c + l, im: 0 };
-  const b = { re: -c / k2, im: (model.kappa * ky) / k2 };
-  const cc = { re: -c, im: 0 };
-  const d = { re: -c / k2 + l, im: 0 };
+  // d/dt (n, Ω) = [[−c + L, (−c + iκky)/k²], [−c, −c/k² + L]] (n, Ω) + the closure's matrix
+  const a = { re: -c + l + nn, im: 0 };
+  const b = { re: -c / k2 + nw, im: (model.kappa * ky) / k2 };
+  const cc = { re: -c + wn, im: 0 };
+  const d = { re: -c / k2 + l + ww, im: 0 };
   const tr = { re: a.re + d.re, im: a.im + d.im };
   const det = {
     re: a.re * d.re - (b.re * cc.re - b.im * cc.im),
@@ -143,6 +144,31 @@ export function linearStabilityLimit(config: SimulationConfig, grid = gridOf(con
   return lo;
 }
 
+/**
+ * Why a closure cannot be used, or null: coefficients must match the terms, be finite, and the
+ * closure's operator at the grid scale (largest kept |k|) must damp: both eigenvalues of its
+ * real 2x2 matrix need Re <= 0, i.e. trace <= 0 and determinant >= 0.
+ */
+function closureProblem(
+  closure: NonNullable<Extract<ModelParams, { kind: 'hw' }>['closure']>,
+  maxK2: number,
+  model: ModelParams,
+): string | null {
+  if (
+    closure.coefficients.length !== closure.terms.length ||
+    !closure.coefficients.every(Number.isFinite)
+  )
+    return `the closure has ${closure.terms.length} terms but coefficients ${JSON.stringify(closure.coefficients)}`;
+  const [nn, nw, wn, ww] = closureMatrix(model, maxK2);
+  const trace = nn + ww;
+  const det = nn * ww - nw * wn;
+  if (trace > 0 || det < 0) {
+    const growth = trace / 2 + Math.sqrt(Math.max(0, (trace * trace) / 4 - det));
+    return `the closure is not damping at the grid scale |k| = ${Math.sqrt(maxK2).toPrecision(4)}: its operator there grows at rate ${growth.toPrecision(3)} (check the coefficient signs; c > 0 damps own-field terms)`;
+  }
+  return null;
+}
+
 /** Throws InvalidConfigError listing every problem with `config`. */
 export function validateConfig(config: SimulationConfig): SpectralGrid {
   const problems: string[] = [];
@@ -161,6 +187,10 @@ export function validateConfig(config: SimulationConfig): SpectralGrid {
     grid = gridOf(config);
   } catch (error) {
     problems.push((error as Error).message);
+  }
+  if (grid && m.kind === 'hw' && m.closure) {
+    const problem = closureProblem(m.closure, grid.maxK2, m);
+    if (problem) problems.push(problem);
   }
   if (grid && problems.length === 0) {
     const limit = linearStabilityLimit(config, grid);

@@ -8,7 +8,13 @@
 import { hermitianColumnZero, type SpectralGrid } from '../spectral/grid.ts';
 import { Transforms2d } from '../spectral/transforms2d.ts';
 import { type Integrator, STAGES } from './integrator.ts';
-import { diagonalRate, forcingSpectrum, type ModelParams, potentialOf } from './model.ts';
+import {
+  closureMatrix,
+  diagonalRate,
+  forcingSpectrum,
+  type ModelParams,
+  potentialOf,
+} from './model.ts';
 
 /** Computes the de-aliased spectral brackets [φ, f] of every field (pffftBrackets.ts). */
 export interface BracketEngine {
@@ -37,6 +43,8 @@ export class CpuSpectralStepper {
   readonly #factor: Float64Array | null;
   readonly #forcing: Float64Array | null;
   readonly #rate: Float64Array;
+  /** The closure's 2x2 matrix per mode (nn, nw, wn, ww), or null without a closure. */
+  readonly #closure: Float64Array | null;
 
   constructor(
     readonly grid: SpectralGrid,
@@ -61,6 +69,13 @@ export class CpuSpectralStepper {
     this.#rate = grid.k2.map((k2) => diagonalRate(params, k2));
     this.#factor = integrator === 'ifrk4' ? this.#rate.map((l) => Math.exp((l * dt) / 2)) : null;
     this.#forcing = forcingSpectrum(params, grid);
+    this.#closure =
+      params.kind === 'hw' && params.closure
+        ? Float64Array.from(
+            { length: 4 * grid.spectralSize },
+            (_, q) => closureMatrix(params, grid.k2[q >> 2]!)[q & 3]!,
+          )
+        : null;
   }
 
   /** φ̂ of `fields` (see model.ts potentialOf), into the stepper's own buffer by default. */
@@ -131,6 +146,14 @@ export class CpuSpectralStepper {
           const mean = i === 0 ? 0 : 1; // ⟨Ω⟩ = 0: Ω = ∇²φ has no k = 0 mode
           k1[re] = mean * (-p1[re]! + cr + l * w[re]!);
           k1[im] = mean * (-p1[im]! + ci + l * w[im]!);
+          const m = this.#closure;
+          if (m) {
+            const [nn, nw, wn, ww] = [m[4 * i]!, m[4 * i + 1]!, m[4 * i + 2]!, m[4 * i + 3]!];
+            k0[re] = k0[re]! + nn * n[re]! + nw * w[re]!;
+            k0[im] = k0[im]! + nn * n[im]! + nw * w[im]!;
+            k1[re] = k1[re]! + mean * (wn * n[re]! + ww * w[re]!);
+            k1[im] = k1[im]! + mean * (wn * n[im]! + ww * w[im]!);
+          }
         } else {
           k0[re] = -p0[re]! + (f ? f[re]! : 0) + l * n[re]!;
           k0[im] = -p0[im]! + (f ? f[im]! : 0) + l * n[im]!;

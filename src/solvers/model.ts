@@ -5,10 +5,18 @@
  *   HW   (fields n, Ω; φ = ∇⁻²Ω):  ∂t Ω = −[φ, Ω] + c1 (φ − n) + D(Ω)
  *                                   ∂t n = −[φ, n] + c1 (φ − n) − κ ∂y φ + D(n)
  *        D(f) = −ν (−∇²)^N f; the modified model drops the zonal (ky = 0) part of φ − n.
+ *        Optional closure terms (EHW-C, src/closure/): −c (−∇²)^p f added to equation e.
  *   NS   (field ω; ψ = ∇⁻²ω):       ∂t ω = −[ψ, ω] + ν ∇²ω − μ ω + f
  *   [a, b] = ∂x a ∂y b − ∂y a ∂x b;  u = (−∂y ψ, ∂x ψ), so u·∇ω = [ψ, ω].
  */
 import type { SpectralGrid } from '../spectral/grid.ts';
+
+/** A closure term −c (−∇²)^p f on the right-hand side of equation e (c > 0 damps own-field terms). */
+export interface ClosureTerm {
+  equation: 'n' | 'omega';
+  field: 'n' | 'phi' | 'omega';
+  power: 1 | 2 | 3;
+}
 
 export interface HwParams {
   kind: 'hw';
@@ -17,6 +25,26 @@ export interface HwParams {
   nu: number;
   hyperOrder: number;
   modified: boolean;
+  /** EHW-C closure terms and their coefficients (absent: plain HW). */
+  closure?: { terms: ClosureTerm[]; coefficients: number[] };
+}
+
+/**
+ * The closure's linear operator of one mode, d/dt (n̂, Ω̂) += [[nn, nw], [wn, ww]] (n̂, Ω̂): own-field
+ * terms give −c k^{2p}; a φ term gives +c k^{2p−2} on Ω̂ (φ̂ = −Ω̂/k², zero at k = 0).
+ */
+export function closureMatrix(params: ModelParams, k2: number): [number, number, number, number] {
+  const m: [number, number, number, number] = [0, 0, 0, 0];
+  if (params.kind !== 'hw' || !params.closure) return m;
+  params.closure.terms.forEach((term, j) => {
+    const c = params.closure!.coefficients[j]!;
+    const row = term.equation === 'n' ? 0 : 2;
+    const at = term.field === 'n' ? row : row + 1;
+    m[at] =
+      m[at]! +
+      (term.field === 'phi' ? (k2 > 0 ? c * k2 ** (term.power - 1) : 0) : -c * k2 ** term.power);
+  });
+  return m;
 }
 
 export type ForcingKind = 'none' | 'fno' | 'kolmogorov';

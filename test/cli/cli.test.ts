@@ -1,7 +1,7 @@
 // The driftflow CLI as a user runs it: JSON output, clear errors and exit codes for bad input.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -87,7 +87,7 @@ describe('driftflow CLI', () => {
     assert.match(stderr, /nx = 100 is not supported: use a power of two/);
   });
 
-  it('closure prepare coarse-grains a DNS run, closure fit fits it, a too-large factor is refused', async () => {
+  it('closure prepare, fit and run chain on a small DNS; bad factor and regime are refused', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'driftflow-closure-'));
     const dns = join(dir, 'dns.h5');
     const run = driftflow(
@@ -111,6 +111,19 @@ describe('driftflow CLI', () => {
     assert.equal(fitted.terms.length, 6);
     assert.ok(fitted.terms.every((t: { coefficient: number }) => Number.isFinite(t.coefficient)));
     assert.ok(existsSync(join(dir, 'fit', 'closure.json')));
+    // A fit on this toy run may well be anti-damping at the grid scale: then the runner refuses it.
+    const closureArgs = ['closure', 'run', '--closure', join(dir, 'fit'), '--device', 'wasm'];
+    const fittedRun = driftflow(...closureArgs, '--t-end', '1', '--dt', '0.05');
+    if (fittedRun.code !== 0) assert.match(fittedRun.stderr, /not damping at the grid scale/);
+    // The same closure file with damping coefficients runs.
+    fitted.terms.forEach((t: { coefficient: number }) => (t.coefficient = 0.01));
+    writeFileSync(join(dir, 'fit', 'closure.json'), JSON.stringify(fitted));
+    const ehwc = driftflow(...closureArgs, '--t-end', '1', '--dt', '0.05', '--json');
+    assert.equal(ehwc.code, 0, ehwc.stderr);
+    assert.equal(JSON.parse(ehwc.stdout).steps, 20);
+    const wrongRegime = driftflow(...closureArgs, '--c1', '3', '--t-end', '1');
+    assert.equal(wrongRegime.code, 2);
+    assert.match(wrongRegime.stderr, /differs from the regime the closure was fitted in/);
     const bad = driftflow('closure', 'prepare', '--dns', dns, '--factor', '8', '--out', out);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--factor 8: .*at least 8 per direction/);

@@ -1,15 +1,20 @@
 /**
  * `driftflow closure ...`: the EHW-C pipeline. So far `prepare` (coarse-graining of a DNS run into
- * coarse trajectories with exact sub-grid terms) and `fit --method lstsq` (a-priori least squares);
- * the physics-informed fit, the EHW-C runner and the report are not built yet.
+ * coarse trajectories with exact sub-grid terms), `fit --method lstsq` (a-priori least squares) and
+ * `run` (the HW solver with the fitted closure, CPU); the physics-informed fit and the report are
+ * not built yet.
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { readClosureFile } from '../../closure/closureFile.ts';
 import { fitClosure } from '../../closure/fitCommand.ts';
 import { prepareCoarseData } from '../../closure/prepare.ts';
 import { EHWC_TERMS, parseTerms } from '../../closure/terms.ts';
+import { InvalidConfigError } from '../../solvers/config.ts';
 import { jsonFlag, parseOptions, positiveInt } from '../options.ts';
 import { printJson } from '../output.ts';
+import { addHwRunOptions, HwRunOptions, hwConfig } from './hw.ts';
+import { executeRun } from './simulate.ts';
 
 const PrepareOptions = z.object({
   dns: z.string(),
@@ -74,4 +79,37 @@ export function register(program: Command): void {
         );
       }
     });
+
+  addHwRunOptions(
+    closure
+      .command('run')
+      .description('run coarse HW with a fitted closure (EHW-C); defaults come from the closure')
+      .requiredOption('--closure <dir>', 'folder (or closure.json) written by closure fit'),
+  ).action(async (raw, command: Command) => {
+    const fitted = readClosureFile(String(raw.closure));
+    const given = (name: string) => command.getOptionValueSource(name) === 'cli';
+    const { regime, coarse } = fitted;
+    const defaults: Record<string, unknown> = {
+      c1: regime.c1,
+      kappa: regime.kappa,
+      nu: regime.nu,
+      hyperOrder: regime.hyperOrder,
+      modified: regime.modified,
+      k0: (2 * Math.PI) / coarse.lx,
+      nx: coarse.nx,
+      ny: coarse.ny,
+    };
+    const merged = { ...raw };
+    for (const [name, value] of Object.entries(defaults)) if (!given(name)) merged[name] = value;
+    for (const name of ['c1', 'kappa', 'modified'] as const)
+      if (given(name) && Number(merged[name]) !== Number(regime[name]))
+        throw new InvalidConfigError(
+          `--${name} ${merged[name]} differs from the regime the closure was fitted in (${name} = ${regime[name]}): fit a closure for this regime`,
+        );
+    const options = parseOptions(HwRunOptions, merged);
+    const config = hwConfig(options);
+    if (config.model.kind === 'hw')
+      config.model.closure = { terms: fitted.terms, coefficients: fitted.coefficients };
+    await executeRun(options, config, given('tEnd'));
+  });
 }

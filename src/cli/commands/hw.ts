@@ -39,7 +39,7 @@ function addHwModelOptions(command: Command, nu: string, hyperOrderHelp: string)
     .option('--modified', 'modified HW: no zonal (ky = 0) part in the coupling');
 }
 
-const HwRunOptions = CommonRunOptions.extend({ ...HwModelOptions, initAmplitude: positive });
+export const HwRunOptions = CommonRunOptions.extend({ ...HwModelOptions, initAmplitude: positive });
 
 const HwLinearOptions = z.object({
   ...HwModelOptions,
@@ -58,18 +58,30 @@ export function hwConfig(o: z.infer<typeof HwRunOptions>): SimulationConfig {
   return runConfig(o, model, (2 * Math.PI) / o.k0, 'noise', o.initAmplitude);
 }
 
+/** The flags of `hw run` (also `closure run`), with hw2d's 512² reference case as defaults. */
+export function addHwRunOptions(command: Command): Command {
+  const run = addCommonRunOptions(command, {
+    nx: '512',
+    dt: '0.025',
+    tEnd: '1000',
+    saveEvery: '10',
+    statsFrom: '300',
+  });
+  return addHwModelOptions(run, '5e-8', 'D(f) = −ν(−∇²)^N f').option(
+    '--init-amplitude <a>',
+    'white-noise amplitude of n and Ω',
+    '0.01',
+  );
+}
+
 export function register(program: Command): void {
   const hw = program.command('hw').description('Hasegawa-Wakatani drift-wave turbulence');
-  const run = addCommonRunOptions(
-    hw.command('run').description('run an HW simulation (hw2d conventions)'),
-    { nx: '512', dt: '0.025', tEnd: '1000', saveEvery: '10', statsFrom: '300' },
-  );
-  addHwModelOptions(run, '5e-8', 'D(f) = −ν(−∇²)^N f')
-    .option('--init-amplitude <a>', 'white-noise amplitude of n and Ω', '0.01')
-    .action(async (raw, command: Command) => {
+  addHwRunOptions(hw.command('run').description('run an HW simulation (hw2d conventions)')).action(
+    async (raw, command: Command) => {
       const options = parseOptions(HwRunOptions, raw);
       await executeRun(options, hwConfig(options), command.getOptionValueSource('tEnd') === 'cli');
-    });
+    },
+  );
 
   const linear = hw
     .command('linear')
