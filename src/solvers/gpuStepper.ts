@@ -15,7 +15,7 @@ import { InvalidConfigError, type SimulationConfig } from './config.ts';
 import { quantityNames } from './diagnostics.ts';
 import { STAGES } from './integrator.ts';
 import { fftTwiddles, smallestRadix } from './gpuFft.ts';
-import { forcingSpectrum, type ModelParams } from './model.ts';
+import { closureMatrix, forcingSpectrum, type ModelParams } from './model.ts';
 import type { Stepper } from './stepper.ts';
 
 const Q = 8;
@@ -32,7 +32,7 @@ function clamp(v: number, lo: number, hi: number): number {
   return Math.max(lo, Math.min(hi, v));
 }
 
-type KernelShape = { wg: number; shared: number; c: number };
+type KernelShape = { wg: number; shared: number; c: number; extra?: Record<string, number> };
 
 /**
  * Workgroup shapes: column kernels take C columns (a power of two, up to 8, so a row segment
@@ -136,6 +136,7 @@ type StepBuffers = Record<
   | 'cols'
   | 'prod'
   | 'forcing'
+  | 'closure'
   | 'tw'
   | 'params'
   | 'rowsums'
@@ -186,6 +187,13 @@ export class GpuStepper implements Stepper {
     const fields = config.model.kind === 'hw' ? 2 : 1;
     const sources = 2 * (fields + 1);
     const layout = kernelLayout(grid, gpu.limits);
+    const closure =
+      config.model.kind === 'hw' && config.model.closure
+        ? Float32Array.from(
+            { length: 4 * grid.spectralSize },
+            (_, q) => closureMatrix(config.model, grid.k2[q >> 2]!)[q & 3]!,
+          )
+        : null;
     const common = await source('step_params.wgsl', 'spectral_common.wgsl', 'step_grid.wgsl');
     const gridConstants = {
       NX: grid.nx,
@@ -205,6 +213,7 @@ export class GpuStepper implements Stepper {
           SHARED: shape.shared,
           ...gridConstants,
           ...(shape.c ? { C: shape.c } : {}),
+          ...shape.extra,
         },
       });
     const diag = (file: string) =>
@@ -214,7 +223,10 @@ export class GpuStepper implements Stepper {
     const kernels = {
       columns: await kernel('columns_inverse.wgsl', layout.columns),
       rows: await kernel('rows_bracket.wgsl', layout.rows),
-      update: await kernel('columns_update.wgsl', layout.columns),
+      update: await kernel('columns_update.wgsl', {
+        ...layout.columns,
+        extra: { CLOSURE: closure ? 1 : 0 },
+      }),
       diagRows: await diag('diagnostics_rows.wgsl'),
       diagTotal: await diag('diagnostics_total.wgsl'),
     };
@@ -229,6 +241,7 @@ export class GpuStepper implements Stepper {
       cols: createStorageBuffer(gpu, 8 * sources * size, 'columns'),
       prod: createStorageBuffer(gpu, 8 * fields * size, 'brackets'),
       forcing: createBufferFrom(gpu, Float32Array.from(forcing)),
+      closure: createBufferFrom(gpu, closure ?? new Float32Array(4)),
       tw: createBufferFrom(gpu, tw.data),
       params: createBufferFrom(
         gpu,
@@ -266,7 +279,17 @@ export class GpuStepper implements Stepper {
       if (timed) batch.beginPass(`stage ${stage + 1} columns update`);
       batch.dispatch(
         k.update,
-        [params, b.tw, b.prod, b.state, stage === 0 ? b.nextB : input, output, b.acc, b.forcing],
+        [
+          params,
+          b.tw,
+          b.prod,
+          b.state,
+          stage === 0 ? b.nextB : input,
+          output,
+          b.acc,
+          b.forcing,
+          b.closure,
+        ],
         this.#groups.update,
       );
     }
@@ -315,11 +338,13 @@ export class GpuStepper implements Stepper {
    * Bytes one step reads and writes in global memory (the roofline's numerator), per mode and
    * stage: kernel 1 reads and writes every source, kernel 2 reads them and writes the brackets,
    * kernel 3 reads per field its bracket, all stage inputs (the coupling), the state and acc, and
-   * writes the next input and acc (NS also reads the forcing).
+   * writes the next input and acc (NS also reads the forcing, EHW-C the closure matrix).
    */
   get bytesPerStep(): number {
     const sources = 2 * (this.#fields + 1);
-    const update = this.#fields * (6 + this.#fields) + (this.params.kind === 'ns' ? 1 : 0);
+    const closure = this.params.kind === 'hw' && this.params.closure ? 2 : 0; // one vec4 per mode
+    const update =
+      this.#fields * (6 + this.#fields + closure) + (this.params.kind === 'ns' ? 1 : 0);
     return 4 * 8 * this.#size * (3 * sources + this.#fields + update);
   }
 

@@ -35,10 +35,6 @@ export async function createStepper(
   if (device.kind === 'webgpu') {
     if (precision === 'f64')
       throw new InvalidConfigError('--precision f64 runs on the CPU only: add --device wasm');
-    if (config.model.kind === 'hw' && config.model.closure)
-      throw new InvalidConfigError(
-        'EHW-C closure runs are CPU-only so far (the WGSL step has no closure terms): add --device wasm',
-      );
     return GpuStepper.create(device, grid, config);
   }
   return CpuStepper.create(grid, config.model, config.dt, config.integrator, precision, threads);

@@ -16,6 +16,23 @@ const CASES: [string, ModelParams, SimulationConfig['integrator'], number][] = [
   ['HW, rk4', HW, 'rk4', 64],
   ['modified HW, ifrk4, 128x64', { ...HW, modified: true }, 'ifrk4', 128],
   [
+    'HW with the EHW-C closure terms, rk4',
+    {
+      ...HW,
+      closure: {
+        terms: [
+          { equation: 'n', field: 'n', power: 1 },
+          { equation: 'n', field: 'phi', power: 1 },
+          { equation: 'omega', field: 'omega', power: 2 },
+          { equation: 'omega', field: 'n', power: 1 },
+        ],
+        coefficients: [0.05, 0.2, 0.01, -0.1],
+      },
+    },
+    'rk4',
+    64,
+  ],
+  [
     'Kolmogorov NS, rk4',
     {
       kind: 'ns',

@@ -1,7 +1,7 @@
 /**
  * `driftflow closure ...`: the EHW-C pipeline. So far `prepare` (coarse-graining of a DNS run into
  * coarse trajectories with exact sub-grid terms), `fit --method lstsq` (a-priori least squares) and
- * `run` (the HW solver with the fitted closure, CPU); the physics-informed fit and the report are
+ * `run` (the HW solver with the fitted closure); the physics-informed fit and the report are
  * not built yet.
  */
 import type { Command } from 'commander';

@@ -13,8 +13,11 @@
 @group(0) @binding(5) var<storage, read_write> next: array<vec2<f32>>;
 @group(0) @binding(6) var<storage, read_write> acc: array<vec2<f32>>;
 @group(0) @binding(7) var<storage, read> forcing: array<vec2<f32>>;
+// EHW-C closure (HW only, when CLOSURE = 1): per mode d/dt (n, Ω) += [[x, y], [z, w]] (n, Ω).
+@group(0) @binding(8) var<storage, read> closure: array<vec4<f32>>;
 
 override C: u32 = 1u;
+override CLOSURE: u32 = 0u;
 
 fn power(e: f32, n: u32) -> f32 {
   return select(select(e * e, e, n == 1u), 1.0, n == 0u);
@@ -86,6 +89,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
       let phi = select(vec2<f32>(0.0), -w / k2, k2 > 0.0);
       let c = select(p.c1, 0.0, p.modified == 1u && row == 0u);
       k += c * (phi - n);
+      if (CLOSURE == 1u) {
+        let m = closure[i];
+        k += select(m.z * n + m.w * w, m.x * n + m.y * w, field == 0u);
+      }
       if (field == 0u) {
         k += p.kappa * vec2<f32>(ky * phi.y, -ky * phi.x);
       } else if (i == 0u) {
