@@ -53,9 +53,16 @@ export async function prepareCoarseData(
   dnsPath: string,
   factor: number,
   outPath: string,
+  from = 0,
   onProgress?: (done: number, total: number) => void,
 ): Promise<PrepareSummary> {
-  const { config, times, n, omega } = await readDns(dnsPath);
+  const { config, times: all, n, omega } = await readDns(dnsPath);
+  const first = all.findIndex((t) => t >= from);
+  if (first < 0)
+    throw new InvalidConfigError(
+      `${dnsPath} has no snapshot at t >= ${from} (last at t = ${all.at(-1)}): lower --from`,
+    );
+  const times = all.slice(first);
   if (config.model.kind !== 'hw') throw new Error('unreachable: checked in readDns');
   const fine = gridOf(config);
   let coarsener: Coarsener;
@@ -84,11 +91,12 @@ export async function prepareCoarseData(
   });
   const shape = [coarse.ny, coarse.nx];
   try {
-    times.forEach((time, s) => {
-      const fields = [n, omega].map((all) => {
+    times.forEach((time, i) => {
+      const s = first + i;
+      const fields = [n, omega].map((frames) => {
         const spec = toSpectral.newSpectral();
         toSpectral.forward(
-          Float64Array.from(all.subarray(s * fine.realSize, (s + 1) * fine.realSize)),
+          Float64Array.from(frames.subarray(s * fine.realSize, (s + 1) * fine.realSize)),
           spec,
         );
         return spec;
@@ -103,7 +111,7 @@ export async function prepareCoarseData(
       writer.appendFrame('/dt/n', real(sample.dt[0]!), shape);
       writer.appendFrame('/dt/omega', real(sample.dt[1]!), shape);
       writer.appendValues('/time', Float64Array.of(time));
-      onProgress?.(s + 1, times.length);
+      onProgress?.(i + 1, times.length);
     });
   } catch (error) {
     await writer.abort();

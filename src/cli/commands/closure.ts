@@ -19,6 +19,7 @@ import { executeRun } from './simulate.ts';
 const PrepareOptions = z.object({
   dns: z.string(),
   factor: positiveInt,
+  from: z.coerce.number().nonnegative(),
   out: z.string(),
   json: jsonFlag,
 });
@@ -40,12 +41,13 @@ export function register(program: Command): void {
     )
     .requiredOption('--dns <file>', 'HDF5 file of a spectral `hw run` with snapshots')
     .option('--factor <n>', 'decimation per direction (power of two)', '8')
+    .option('--from <t>', 'use the snapshots at t >= this (the stationary part)', '0')
     .requiredOption('--out <file>', 'output HDF5 file')
     .option('--json', 'print the summary as JSON')
     .action(async (raw) => {
       const o = parseOptions(PrepareOptions, raw);
       const log = o.json ? console.error : console.log;
-      const summary = await prepareCoarseData(o.dns, o.factor, o.out, (done, total) => {
+      const summary = await prepareCoarseData(o.dns, o.factor, o.out, o.from, (done, total) => {
         if (done === total || done % 10 === 0) log(`coarse-grained ${done}/${total} snapshots`);
       });
       if (o.json) printJson(summary);
