@@ -1,12 +1,13 @@
 /**
  * Plots of a solver output file: the last snapshot of every field as PNG, ky and shell spectra
  * (averaged over the snapshots of the second half of the run) and the diagnostic time series as
- * SVG, and an index.html showing them together.
+ * SVG + PNG, and an index.html showing them together.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readH5 } from '../io/hdf5.ts';
 import { writeFieldPng } from './png.ts';
+import { writePlot } from './render.ts';
 import { linePlotSvg, type Series } from './svg.ts';
 
 function averageFrames(
@@ -67,7 +68,7 @@ export async function plotRun(file: string, outDir: string): Promise<string[]> {
     });
     const svgs: [string, string][] = [
       [
-        'spectrum_ky.svg',
+        'spectrum_ky',
         linePlotSvg(spectra('ky', '/spectra/ky', names), {
           title: `ky spectra (sum over kx), ${window}`,
           xLabel: 'ky',
@@ -77,7 +78,7 @@ export async function plotRun(file: string, outDir: string): Promise<string[]> {
         }),
       ],
       [
-        'spectrum_k.svg',
+        'spectrum_k',
         linePlotSvg(shell, {
           title: `shell spectra, ${window}`,
           xLabel: '|k|',
@@ -92,17 +93,13 @@ export async function plotRun(file: string, outDir: string): Promise<string[]> {
       ? ['gamma_n', 'gamma_c', 'energy_n', 'energy_v']
       : ['energy', 'enstrophy'];
     svgs.push([
-      'timeseries.svg',
+      'timeseries',
       linePlotSvg(
         seriesNames.map((name) => ({ label: name, x: t, y: run.get(`/timeseries/${name}`).data })),
         { title: 'diagnostics', xLabel: 't', yLabel: 'value', logY: !hw },
       ),
     ]);
-    for (const [name, svg] of svgs) {
-      const path = join(outDir, name);
-      await writeFile(path, svg);
-      written.push(path);
-    }
+    for (const [name, svg] of svgs) written.push(...(await writePlot(join(outDir, name), svg)));
     const html = [
       `<!doctype html><meta charset="utf-8"><title>${file}</title><body style="font-family:sans-serif">`,
       `<h2>${file}</h2><p>fields at t = ${times[last]!.toFixed(2)} (blue negative, red positive, symmetric scale)</p>`,
@@ -110,7 +107,7 @@ export async function plotRun(file: string, outDir: string): Promise<string[]> {
         (n) =>
           `<figure style="display:inline-block"><img src="${n}.png" width="320"><figcaption>${n}</figcaption></figure>`,
       ),
-      ...svgs.map(([n]) => `<div><img src="${n}"></div>`),
+      ...svgs.map(([n]) => `<div><img src="${n}.svg"></div>`),
       '</body>',
     ].join('\n');
     const index = join(outDir, 'index.html');

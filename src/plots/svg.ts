@@ -25,8 +25,10 @@ const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'
 function niceTicks(lo: number, hi: number, log: boolean): number[] {
   if (log) {
     const ticks: number[] = [];
+    // Decades, plus 2 and 5 times them when the axis spans less than two decades.
+    const mantissas = hi / lo < 100 ? [1, 2, 5] : [1];
     for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++)
-      ticks.push(10 ** e);
+      for (const m of mantissas) ticks.push(Number((m * 10 ** e).toPrecision(6)));
     return ticks.filter((t) => t >= lo * 0.999 && t <= hi * 1.001);
   }
   const step = 10 ** Math.floor(Math.log10((hi - lo) / 4 || 1));

@@ -26,6 +26,8 @@ export interface RunStart {
   step: number;
   /** Diagnostic history already in the file (resume), as time + one array per quantity. */
   history: { time: number[]; values: Record<string, number[]> };
+  /** Wall seconds already spent reaching `step` (earlier sessions of a resumed run). */
+  wallSeconds: number;
 }
 
 export interface RunOptions {
@@ -42,7 +44,9 @@ export interface RunOptions {
 export interface RunSummary {
   steps: number;
   time: number;
+  /** Wall seconds of this invocation (`totalWallSeconds` adds those of earlier sessions). */
   wallSeconds: number;
+  totalWallSeconds: number;
   stepsPerSecond: number;
   device: string;
   statsFrom: number;
@@ -199,6 +203,9 @@ export async function runSimulation(options: RunOptions): Promise<RunSummary> {
         writeSnapshot(writer, config, grid, transforms, state, step * config.dt);
       if (due) {
         writeCheckpoint(writer, config, grid, state, step);
+        writer.setAttributes('/', {
+          wall_seconds: options.start.wallSeconds + (performance.now() - started) / 1000,
+        });
         await writer.checkpoint();
         lastCheckpoint = performance.now();
       }
@@ -209,8 +216,8 @@ export async function runSimulation(options: RunOptions): Promise<RunSummary> {
       .flatMap((nm) => history.values[nm]?.slice(-1).map((v) => `${nm}=${v.toPrecision(4)}`) ?? []);
     options.onProgress?.(step, total, `t=${(step * config.dt).toFixed(2)} ${latest.join(' ')}`);
   }
-  if (writer) await writer.commit();
   const wallSeconds = (performance.now() - started) / 1000;
+  if (writer) await writer.commit();
   const averages: Record<string, number> = {};
   const final: Record<string, number> = {};
   const selected = history.time.map((t, i) => (t >= statsFrom ? i : -1)).filter((i) => i >= 0);
@@ -229,6 +236,7 @@ export async function runSimulation(options: RunOptions): Promise<RunSummary> {
     steps: step,
     time: step * config.dt,
     wallSeconds,
+    totalWallSeconds: options.start.wallSeconds + wallSeconds,
     stepsPerSecond: stepsDone / wallSeconds,
     device: stepper.deviceLabel,
     statsFrom,

@@ -71,7 +71,13 @@ export async function prepareFresh(
     initialState(config.model, grid, config.init, config.initAmplitude, config.seed),
   );
   const writer = out ? await H5Writer.create(out, configAttributes(config, extraAttrs)) : null;
-  return { config, grid, stepper, writer, start: { step: 0, history: { time: [], values: {} } } };
+  return {
+    config,
+    grid,
+    stepper,
+    writer,
+    start: { step: 0, history: { time: [], values: {} }, wallSeconds: 0 },
+  };
 }
 
 /** Continues the run in `file` from its last checkpoint, optionally to a later end time. */
@@ -117,7 +123,8 @@ export async function prepareResume(
     const stepper = await createStepper(device, grid, config, threads);
     await stepper.setState(state);
     const writer = await H5Writer.resume(file);
-    return { config, grid, stepper, writer, start: { step, history } };
+    const wallSeconds = Number(stored.attrs.wall_seconds ?? 0);
+    return { config, grid, stepper, writer, start: { step, history, wallSeconds } };
   } catch (error) {
     if (!closed) stored.close();
     throw error;

@@ -5,7 +5,10 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { kySpectrum } from '../../src/closure/reportStats.ts';
 import { readH5 } from '../../src/io/hdf5.ts';
+import { SpectralGrid } from '../../src/spectral/grid.ts';
+import { Transforms2d } from '../../src/spectral/transforms2d.ts';
 
 function driftflow(...args: string[]) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
@@ -50,7 +53,15 @@ describe('driftflow CLI', () => {
       out,
     );
     assert.equal(code, 0);
-    for (const file of ['run.h5', 'n.png', 'phi.png', 'omega.png', 'spectrum_k.svg', 'index.html'])
+    for (const file of [
+      'run.h5',
+      'n.png',
+      'phi.png',
+      'omega.png',
+      'spectrum_k.svg',
+      'spectrum_k.png',
+      'index.html',
+    ])
       assert.ok(existsSync(join(out, file)), `${file} missing; stdout: ${stdout}`);
   });
 
@@ -87,7 +98,7 @@ describe('driftflow CLI', () => {
     assert.match(stderr, /nx = 100 is not supported: use a power of two/);
   });
 
-  it('closure prepare, fit and run chain on a small DNS; bad factor and regime are refused', async () => {
+  it('closure prepare, fit, run and report chain on a small DNS; bad factor and regime are refused', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'driftflow-closure-'));
     const dns = join(dir, 'dns.h5');
     const run = driftflow(
@@ -118,9 +129,54 @@ describe('driftflow CLI', () => {
     // The same closure file with damping coefficients runs.
     fitted.terms.forEach((t: { coefficient: number }) => (t.coefficient = 0.01));
     writeFileSync(join(dir, 'fit', 'closure.json'), JSON.stringify(fitted));
-    const ehwc = driftflow(...closureArgs, '--t-end', '1', '--dt', '0.05', '--json');
+    const ehwcFile = join(dir, 'ehwc.h5');
+    const ehwc = driftflow(
+      ...closureArgs,
+      ...['--t-end', '2', '--dt', '0.05', '--stats-from', '0', '--save-every', '1'],
+      ...['--out', ehwcFile, '--json'],
+    );
     assert.equal(ehwc.code, 0, ehwc.stderr);
-    assert.equal(JSON.parse(ehwc.stdout).steps, 20);
+    const ehwcSummary = JSON.parse(ehwc.stdout);
+    assert.equal(ehwcSummary.steps, 40);
+    // The report: its averages are the run's own, and its filtered-DNS spectrum is the one of the
+    // coarse fields that closure prepare wrote (an independent path through the cut-off filter).
+    const reportDir = join(dir, 'report');
+    const report = driftflow(
+      ...['closure', 'report', '--dns', dns, '--runs', ehwcFile, '--labels', 'ehwc'],
+      ...['--from', '0', '--out', reportDir, '--json'],
+    );
+    assert.equal(report.code, 0, report.stderr);
+    const summary = JSON.parse(report.stdout);
+    const reported = summary.runs[0];
+    assert.equal(reported.label, 'ehwc');
+    assert.ok(Math.abs(reported.averages.gamma_n / ehwcSummary.averages.gamma_n - 1) < 1e-12);
+    assert.ok(Math.abs(reported.averages.energy / ehwcSummary.averages.energy - 1) < 1e-12);
+    assert.equal(typeof reported.vsDns.speedup, 'number');
+    const coarseFile = await readH5(out);
+    const grid = new SpectralGrid({
+      nx: 16,
+      ny: 16,
+      lx: (2 * Math.PI) / 0.15,
+      ly: (2 * Math.PI) / 0.15,
+      dealias: '2/3',
+    });
+    const transforms = new Transforms2d(grid);
+    const frames = coarseFile.get('/coarse/n').data;
+    const count = coarseFile.get('/time').data.length;
+    const expected = new Float64Array(grid.kmaxY + 1);
+    for (let s = 0; s < count; s++) {
+      const spec = transforms.newSpectral();
+      transforms.forward(Float64Array.from(frames.subarray(s * 256, (s + 1) * 256)), spec);
+      kySpectrum(spec, grid, () => 1).forEach((v, k) => (expected[k] = expected[k]! + v / count));
+    }
+    coarseFile.close();
+    const dnsSpectrum: number[] = summary.dns.spectra.n;
+    assert.equal(dnsSpectrum.length, expected.length);
+    dnsSpectrum.forEach((v, k) =>
+      assert.ok(Math.abs(v - expected[k]!) <= 1e-9 * expected[1]!, `ky ${k}`),
+    );
+    for (const name of ['index.html', 'spectrum_ky_n.png', 'pdf_gamma_c.svg', 'n_ehwc.png'])
+      assert.ok(existsSync(join(reportDir, name)), `${name} missing`);
     const wrongRegime = driftflow(...closureArgs, '--c1', '3', '--t-end', '1');
     assert.equal(wrongRegime.code, 2);
     assert.match(wrongRegime.stderr, /differs from the regime the closure was fitted in/);

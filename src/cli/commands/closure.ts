@@ -1,14 +1,15 @@
 /**
- * `driftflow closure ...`: the EHW-C pipeline. So far `prepare` (coarse-graining of a DNS run into
- * coarse trajectories with exact sub-grid terms), `fit --method lstsq` (a-priori least squares) and
- * `run` (the HW solver with the fitted closure); the physics-informed fit and the report are
- * not built yet.
+ * `driftflow closure ...`: the EHW-C pipeline: `prepare` (coarse-graining of a DNS run into coarse
+ * trajectories with exact sub-grid terms), `fit --method lstsq` (a-priori least squares), `run`
+ * (the HW solver with the fitted closure) and `report` (coarse runs against the filtered DNS).
+ * The physics-informed fit is not built yet.
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { readClosureFile } from '../../closure/closureFile.ts';
 import { fitClosure } from '../../closure/fitCommand.ts';
 import { prepareCoarseData } from '../../closure/prepare.ts';
+import { writeClosureReport } from '../../closure/report.ts';
 import { EHWC_TERMS, parseTerms } from '../../closure/terms.ts';
 import { InvalidConfigError } from '../../solvers/config.ts';
 import { jsonFlag, parseOptions, positiveInt } from '../options.ts';
@@ -28,6 +29,15 @@ const FitOptions = z.object({
   data: z.array(z.string()).min(1),
   method: z.enum(['lstsq', 'pinn']),
   terms: z.string().optional(),
+  out: z.string(),
+  json: jsonFlag,
+});
+
+const ReportOptions = z.object({
+  dns: z.string(),
+  runs: z.array(z.string()).min(1),
+  labels: z.string().optional(),
+  from: z.coerce.number(),
   out: z.string(),
   json: jsonFlag,
 });
@@ -114,4 +124,38 @@ export function register(program: Command): void {
       config.model.closure = { terms: fitted.terms, coefficients: fitted.coefficients };
     await executeRun(options, config, given('tEnd'));
   });
+
+  closure
+    .command('report')
+    .description(
+      'compare coarse runs (EHW-C, bare, hyper-viscosity) with the filtered DNS: HTML, PNG plots, JSON',
+    )
+    .requiredOption('--dns <file>', 'the DNS run file (with snapshots for the spectra)')
+    .requiredOption('--runs <files...>', 'coarse run files')
+    .option('--labels <list>', 'comma-separated names for the runs (default: file names)')
+    .option('--from <t>', 'start of the averaging window', '300')
+    .requiredOption('--out <dir>', 'output folder (index.html, report.json, plots)')
+    .option('--json', 'print report.json on stdout')
+    .action(async (raw) => {
+      const o = parseOptions(ReportOptions, raw);
+      const summary = await writeClosureReport({
+        dns: o.dns,
+        runs: o.runs,
+        labels: o.labels?.split(','),
+        from: o.from,
+        out: o.out,
+      });
+      if (o.json) printJson(summary);
+      else {
+        for (const r of summary.runs)
+          console.log(
+            `${r.label.padEnd(12)} ${Object.entries(r.vsDns.relative)
+              .map(([q, v]) => `${q} ${(100 * v).toFixed(1)}%`)
+              .join('  ')}  spectra x${Object.values(r.vsDns.spectrumFactor)
+              .map((v) => v?.toFixed(2) ?? '-')
+              .join('/')}`,
+          );
+        console.log(`wrote ${o.out}/index.html`);
+      }
+    });
 }
