@@ -2,13 +2,16 @@
 # EHW-C regime sweep (docs/ehwc.md). Per c1 (κ = 1, k0 = 0.15): the HW DNS at 512² with snapshots
 # every 10 time units; coarse-graining by 8 to 64² over the stationary window; the a-priori
 # least-squares closure (the EHW-C six) and an a-priori fitted ∇⁶ hyper-viscosity (one coefficient
-# per equation); then 64² runs to the DNS's end time: EHW-C, bare (the DNS's ν), hyper-viscosity
+# per equation); the a-posteriori tune of the EHW-C six (`closure tune`, started from the
+# least-squares fit, EVALS candidate runs over [from, from + 400]); then 64² runs to the DNS's end
+# time: EHW-C (least squares), EHW-C tuned (also at dt 0.05), bare (the DNS's ν), hyper-viscosity
 # ν·8⁶ and ν·8⁶/10, and the fitted ∇⁶ one; finally `closure report` against the filtered DNS.
-# The DNS runs first, one after the other, while the CPU coarse-grains the previous one; the coarse
-# runs follow on an idle GPU so their wall-clock is clean. A closure the runner refuses (anti-damping
+# The DNS runs first, one after the other, while the CPU coarse-grains the previous one; the tunes
+# of all regimes then share the GPU (their wall-clock is not a measurement); the coarse runs follow
+# one at a time on an idle GPU so their wall-clock against the DNS's is clean. A closure the runner refuses (anti-damping
 # at the grid scale, dt) is recorded as FAILED with its log.
 # Usage: bash bench/ehwc-sweep.sh OUTDIR [device] [c1 ...]   (default c1: 0.1 0.5 1 2 5)
-# Smoke test at toy size: DNS_NX=64 T_END=20 FROM=10 bash bench/ehwc-sweep.sh /tmp/s wasm 1
+# Smoke test at toy size: DNS_NX=64 T_END=20 FROM=10 TUNE_SPAN=10 EVALS=3 bash bench/ehwc-sweep.sh /tmp/s wasm 1
 set -uo pipefail
 out=${1:?usage: ehwc-sweep.sh OUTDIR [device] [c1 ...]}
 device=${2:-webgpu}
@@ -17,6 +20,8 @@ regimes=("$@")
 [ ${#regimes[@]} -eq 0 ] && regimes=(0.1 0.5 1 2 5)
 nx=${DNS_NX:-512}
 tEnd=${T_END:-1000}
+evals=${EVALS:-40}
+tuneSpan=${TUNE_SPAN:-400}
 work=${TMPDIR:-/tmp}/ehwc-sweep
 mkdir -p "$out" "$work"
 log() {
@@ -53,12 +58,21 @@ for c1 in "${regimes[@]}"; do
 done
 wait "${pids[@]}"
 
-# A coarse run to the DNS's end time at dt 0.025, retried at dt 0.01 if it is refused or blows up (each
-# attempt keeps its log). Succeeds (status 0) when the run file is complete.
+for c1 in "${regimes[@]}"; do
+  dir=$out/c1_$c1
+  from=$(stats_from "$c1")
+  d closure tune --closure "$dir/closure" --dns "$work/dns_$c1.h5" --from "$from" --dt 0.025 \
+    --t-end "$((from + tuneSpan))" --evaluations "$evals" --device "$device" \
+    --out "$dir/tuned" --json >"$dir/tune.json" 2>"$dir/tune.log" || log "FAILED: tune c1=$c1" &
+done
+wait
+
+# A coarse run to the DNS's end time at dt 0.025 (or $DTS), retried at dt 0.01 if it is refused or
+# blows up (each attempt keeps its log). Succeeds (status 0) when the run file is complete.
 run64() {
   local dir=$1 name=$2 from=$3
   shift 3
-  for dt in 0.025 0.01; do
+  for dt in ${DTS:-0.025 0.01}; do
     d "$@" --dt "$dt" --t-end "$tEnd" --stats-from "$from" --save-every 10 --device "$device" \
       --out "$work/$(basename "$dir")_$name.h5" --json >"$dir/$name.json" 2>"$dir/$name.dt$dt.log" && return 0
   done
@@ -73,6 +87,8 @@ for c1 in "${regimes[@]}"; do
     run64 "$dir" "$1" "$from" "${@:2}" && runs+=("$work/c1_${c1}_$1.h5") && labels+=("$1")
   }
   add ehwc closure run --closure "$dir/closure"
+  add tuned closure run --closure "$dir/tuned"
+  DTS=0.05 add tuned_dt0.05 closure run --closure "$dir/tuned"
   add bare hw run --nx $((nx / 8)) --c1 "$c1" --nu 5e-8
   add hyper hw run --nx $((nx / 8)) --c1 "$c1" --nu 0.0131072
   add hyper_0.1 hw run --nx $((nx / 8)) --c1 "$c1" --nu 0.00131072

@@ -1,14 +1,18 @@
 /**
  * `closure fit`: fits closure coefficients to one or more coarse-grained data files of one regime
  * and writes `OUT/closure.json` (terms, coefficients, how much of τ they explain, the regime and
- * the coarse grid). Only the a-priori least-squares method exists so far.
+ * the coarse grid). Only the a-priori least-squares method exists so far; `closure tune` rewrites
+ * such a file with a-posteriori coefficients (`writeTunedClosure`).
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidConfigError } from '../solvers/config.ts';
+import type { ClosureFile } from './closureFile.ts';
 import { readCoarseData } from './dataset.ts';
 import { fitLeastSquares } from './fit.ts';
 import { type ClosureTerm, termLabel } from './terms.ts';
+import type { TuneResult } from './tune.ts';
 
 export const TERM_SIGN =
   '-c (-lap)^p f added to the RHS of its equation; c > 0 damps own-field terms';
@@ -50,8 +54,30 @@ export async function fitClosure(
     data: files,
     samples: samples.length,
   };
+  return { path: await writeClosureJson(out, document), ...document };
+}
+
+async function writeClosureJson(out: string, document: object): Promise<string> {
   await mkdir(out, { recursive: true });
   const path = join(out, 'closure.json');
   await writeFile(path, `${JSON.stringify(document, null, 2)}\n`);
-  return { path, ...document };
+  return path;
+}
+
+/** closure.json of a tuned closure: the starting file's fields, the best coefficients, the history. */
+export async function writeTunedClosure(start: ClosureFile, result: TuneResult, out: string) {
+  const original = JSON.parse(readFileSync(start.path, 'utf8')) as Record<string, unknown>;
+  const document = {
+    ...original,
+    method: 'tune',
+    started_from: { path: start.path, method: original.method, coefficients: start.coefficients },
+    terms: start.terms.map((t, j) => ({
+      ...t,
+      label: termLabel(t),
+      coefficient: result.best.coefficients[j]!,
+    })),
+    relative_residual: undefined,
+    tune: result,
+  };
+  return writeClosureJson(out, document);
 }

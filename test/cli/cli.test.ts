@@ -1,7 +1,7 @@
 // The driftflow CLI as a user runs it: JSON output, clear errors and exit codes for bad input.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -98,7 +98,7 @@ describe('driftflow CLI', () => {
     assert.match(stderr, /nx = 100 is not supported: use a power of two/);
   });
 
-  it('closure prepare, fit, run and report chain on a small DNS; bad factor and regime are refused', async () => {
+  it('closure prepare, fit, run, tune and report chain on a small DNS; bad factor and regime are refused', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'driftflow-closure-'));
     const dns = join(dir, 'dns.h5');
     const run = driftflow(
@@ -177,6 +177,22 @@ describe('driftflow CLI', () => {
     );
     for (const name of ['index.html', 'spectrum_ky_n.png', 'pdf_gamma_c.svg', 'n_ehwc.png'])
       assert.ok(existsSync(join(reportDir, name)), `${name} missing`);
+    // closure tune writes a closure that closure run takes, with its history and starting point.
+    const tunedDir = join(dir, 'tuned');
+    const tune = driftflow(
+      ...['closure', 'tune', '--closure', join(dir, 'fit'), '--dns', dns, '--from', '1'],
+      ...['--dt', '0.05', '--save-every', '1', '--evaluations', '3', '--device', 'wasm'],
+      ...['--out', tunedDir, '--json'],
+    );
+    assert.equal(tune.code, 0, tune.stderr);
+    const tuned = JSON.parse(readFileSync(join(tunedDir, 'closure.json'), 'utf8'));
+    assert.equal(tuned.method, 'tune');
+    assert.equal(tuned.tune.evaluations.length, 3);
+    assert.deepEqual(tuned.started_from.coefficients, new Array(6).fill(0.01));
+    const bestLoss = Math.min(...tuned.tune.evaluations.map((e: { loss: number }) => e.loss));
+    assert.equal(tuned.tune.best.loss, bestLoss);
+    const tunedRun = driftflow('closure', 'run', '--closure', tunedDir, '--t-end', '0.5', '--device', 'wasm');
+    assert.equal(tunedRun.code, 0, tunedRun.stderr);
     const wrongRegime = driftflow(...closureArgs, '--c1', '3', '--t-end', '1');
     assert.equal(wrongRegime.code, 2);
     assert.match(wrongRegime.stderr, /differs from the regime the closure was fitted in/);

@@ -1,21 +1,24 @@
 /**
  * `driftflow closure ...`: the EHW-C pipeline: `prepare` (coarse-graining of a DNS run into coarse
  * trajectories with exact sub-grid terms), `fit --method lstsq` (a-priori least squares), `run`
- * (the HW solver with the fitted closure) and `report` (coarse runs against the filtered DNS).
- * The physics-informed fit is not built yet.
+ * (the HW solver with the fitted closure), `tune` (a-posteriori calibration of the coefficients by
+ * whole coarse runs against the DNS statistics) and `report` (coarse runs against the filtered
+ * DNS). The physics-informed fit is not built yet.
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { readClosureFile } from '../../closure/closureFile.ts';
-import { fitClosure } from '../../closure/fitCommand.ts';
+import { fitClosure, writeTunedClosure } from '../../closure/fitCommand.ts';
 import { prepareCoarseData } from '../../closure/prepare.ts';
 import { writeClosureReport } from '../../closure/report.ts';
 import { EHWC_TERMS, parseTerms } from '../../closure/terms.ts';
+import { tuneClosure } from '../../closure/tune.ts';
+import { openDevice } from '../../runtime/device.ts';
 import { InvalidConfigError } from '../../solvers/config.ts';
-import { jsonFlag, parseOptions, positiveInt } from '../options.ts';
+import { deviceOption, jsonFlag, parseOptions, positiveInt } from '../options.ts';
 import { printJson } from '../output.ts';
 import { addHwRunOptions, HwRunOptions, hwConfig } from './hw.ts';
-import { executeRun } from './simulate.ts';
+import { executeRun, positive } from './simulate.ts';
 
 const PrepareOptions = z.object({
   dns: z.string(),
@@ -29,6 +32,21 @@ const FitOptions = z.object({
   data: z.array(z.string()).min(1),
   method: z.enum(['lstsq', 'pinn']),
   terms: z.string().optional(),
+  out: z.string(),
+  json: jsonFlag,
+});
+
+const TuneOptions = z.object({
+  closure: z.string(),
+  dns: z.string(),
+  from: z.coerce.number().nonnegative(),
+  dt: positive,
+  tEnd: positive.optional(),
+  saveEvery: positive,
+  evaluations: positiveInt,
+  step: positive,
+  device: deviceOption,
+  threads: positiveInt.optional(),
   out: z.string(),
   json: jsonFlag,
 });
@@ -124,6 +142,57 @@ export function register(program: Command): void {
       config.model.closure = { terms: fitted.terms, coefficients: fitted.coefficients };
     await executeRun(options, config, given('tEnd'));
   });
+
+  closure
+    .command('tune')
+    .description(
+      'a-posteriori calibration: adjust the coefficients (Nelder-Mead) so coarse runs match the DNS averages and spectra',
+    )
+    .requiredOption('--closure <dir>', 'starting closure (folder or closure.json), e.g. from fit')
+    .requiredOption('--dns <file>', 'the DNS run file of the same regime, with snapshots')
+    .option('--from <t>', 'start of the averaging window (DNS and candidates)', '300')
+    .option('--dt <dt>', 'time step of the candidate runs', '0.025')
+    .option('--t-end <t>', 'end time of the candidate runs (default: the DNS end time)')
+    .option('--save-every <t>', 'snapshot interval of the candidates (for their spectra)', '10')
+    .option('--evaluations <n>', 'number of candidate runs (the budget)', '40')
+    .option('--step <f>', 'initial simplex step as a fraction of each coefficient', '0.5')
+    .option('--device <device>', 'auto | webgpu | wasm', 'auto')
+    .option('--threads <n>', 'CPU threads (default: all cores)')
+    .requiredOption('--out <dir>', 'output folder (closure.json with the tuned coefficients)')
+    .option('--json', 'print the result as JSON')
+    .action(async (raw) => {
+      const o = parseOptions(TuneOptions, raw);
+      const log = o.json ? console.error : console.log;
+      const start = readClosureFile(o.closure);
+      const device = await openDevice({ prefer: o.device as never });
+      const percent = (v: number | undefined) =>
+        v === undefined ? '?' : `${v >= 0 ? '+' : ''}${(100 * v).toFixed(0)}%`;
+      const result = await tuneClosure({
+        start,
+        dns: o.dns,
+        from: o.from,
+        dt: o.dt,
+        tEnd: o.tEnd,
+        saveEvery: o.saveEvery,
+        maxEvaluations: o.evaluations,
+        relativeStep: o.step,
+        device,
+        threads: o.threads,
+        onEvaluation: (r, i, best) =>
+          log(
+            `candidate ${i + 1}/${o.evaluations}: loss ${r.loss.toPrecision(4)} (best ${best.toPrecision(4)}) ` +
+              (r.status === 'ran'
+                ? `Γn ${percent(r.relative?.gamma_n)} Γc ${percent(r.relative?.gamma_c)} E ${percent(r.relative?.energy)} U ${percent(r.relative?.enstrophy)}`
+                : r.status),
+          ),
+      });
+      const path = await writeTunedClosure(start, result, o.out);
+      if (o.json) printJson({ path, start: result.start, best: result.best });
+      else
+        log(
+          `best loss ${result.best.loss.toPrecision(4)} (start ${result.start.loss.toPrecision(4)}), coefficients ${result.best.coefficients.map((c) => c.toPrecision(4)).join(', ')}; wrote ${path}`,
+        );
+    });
 
   closure
     .command('report')
