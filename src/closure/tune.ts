@@ -8,14 +8,20 @@
  * Loss of one candidate = mean over the four averages of (ln(run/DNS) / ln 1.1)² plus the mean over
  * spectra and ky of (ln(run/DNS) / ln 1.5)²: 1 means "at the issue's tolerances on average".
  * A closure the solver refuses (not damping at the grid scale, dt past its limit) or a run that
- * blows up gets a penalty that grows the earlier it fails. Every candidate starts from the same
+ * blows up gets a penalty that grows the further it is from acceptable or the earlier it fails. Every candidate starts from the same
  * seeded state, so differences between candidates are the closure's, not the noise's.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deviceLabel, type ComputeDevice } from '../runtime/device.ts';
-import { InvalidConfigError, type SimulationConfig } from '../solvers/config.ts';
+import {
+  closureGridGrowth,
+  gridOf,
+  InvalidConfigError,
+  linearStabilityLimit,
+  type SimulationConfig,
+} from '../solvers/config.ts';
 import { BlowUpError, runSimulation } from '../solvers/run.ts';
 import { prepareFresh } from '../solvers/session.ts';
 import { SpectralGrid } from '../spectral/grid.ts';
@@ -82,6 +88,17 @@ export function candidateLoss(run: RunRecord, dns: RunRecord): number {
   return scalars / AVERAGED.length + (count > 0 ? spectra / count : 0);
 }
 
+/**
+ * A refused candidate's loss: above every run's, and growing with how far it is from acceptable
+ * (grid-scale growth rate, dt past the linear limit), so the simplex can walk out of a refused start.
+ */
+function refusalPenalty(config: SimulationConfig): number {
+  const grid = gridOf(config);
+  const growth = Math.max(0, closureGridGrowth(config.model, grid.maxK2));
+  const limit = growth > 0 ? config.dt : linearStabilityLimit(config, grid);
+  return 10 * PENALTY * (1 + growth * config.dt + Math.max(0, config.dt / limit - 1));
+}
+
 export async function tuneClosure(options: TuneOptions) {
   const { start, device } = options;
   const reportGrid = new SpectralGrid({ ...start.coarse, dealias: '2/3' });
@@ -122,7 +139,7 @@ export async function tuneClosure(options: TuneOptions) {
       prepared = await prepareFresh(config, device, file, {}, options.threads);
     } catch (error) {
       if (!(error instanceof InvalidConfigError)) throw error;
-      return { coefficients, loss: 10 * PENALTY, status: 'refused', message: error.message };
+      return { coefficients, loss: refusalPenalty(config), status: 'refused', message: error.message };
     }
     const total = Math.round(config.tEnd / config.dt);
     let reached = 0;

@@ -145,9 +145,20 @@ export function linearStabilityLimit(config: SimulationConfig, grid = gridOf(con
 }
 
 /**
+ * The fastest growth rate of the closure's operator at the grid scale (largest kept |k²|): the
+ * larger real part of the eigenvalues of its real 2x2 matrix; <= 0 when it damps there.
+ */
+export function closureGridGrowth(model: ModelParams, maxK2: number): number {
+  const [nn, nw, wn, ww] = closureMatrix(model, maxK2);
+  const trace = nn + ww;
+  const det = nn * ww - nw * wn;
+  const discriminant = (trace * trace) / 4 - det;
+  return discriminant >= 0 ? trace / 2 + Math.sqrt(discriminant) : trace / 2;
+}
+
+/**
  * Why a closure cannot be used, or null: coefficients must match the terms, be finite, and the
- * closure's operator at the grid scale (largest kept |k|) must damp: both eigenvalues of its
- * real 2x2 matrix need Re <= 0, i.e. trace <= 0 and determinant >= 0.
+ * closure's operator at the grid scale (largest kept |k|) must damp: both eigenvalues need Re <= 0.
  */
 function closureProblem(
   closure: NonNullable<Extract<ModelParams, { kind: 'hw' }>['closure']>,
@@ -159,13 +170,9 @@ function closureProblem(
     !closure.coefficients.every(Number.isFinite)
   )
     return `the closure has ${closure.terms.length} terms but coefficients ${JSON.stringify(closure.coefficients)}`;
-  const [nn, nw, wn, ww] = closureMatrix(model, maxK2);
-  const trace = nn + ww;
-  const det = nn * ww - nw * wn;
-  if (trace > 0 || det < 0) {
-    const growth = trace / 2 + Math.sqrt(Math.max(0, (trace * trace) / 4 - det));
+  const growth = closureGridGrowth(model, maxK2);
+  if (growth > 0)
     return `the closure is not damping at the grid scale |k| = ${Math.sqrt(maxK2).toPrecision(4)}: its operator there grows at rate ${growth.toPrecision(3)} (check the coefficient signs; c > 0 damps own-field terms)`;
-  }
   return null;
 }
 

@@ -1,6 +1,7 @@
 // A-posteriori closure calibration: the Nelder–Mead minimiser finds a known minimum within its
 // budget, and `tuneClosure` scores a candidate by whole runs: zero loss for the closure that made the
-// reference run, a positive loss for a perturbed one, which the tune then lowers.
+// reference run, a positive loss for a perturbed one, which the tune then lowers; a refused start
+// is left behind.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,5 +68,10 @@ describe('closure tune', () => {
     assert.ok(tuned.start.loss > 0.1, `perturbed loss ${tuned.start.loss}`);
     assert.equal(tuned.evaluations.length, 14);
     assert.ok(tuned.best.loss < 0.5 * tuned.start.loss, `${tuned.start.loss} -> ${tuned.best.loss}`);
+
+    // A start the solver refuses (anti-damping ∇⁴ on n) is walked out of by the graded penalty.
+    const refused = await tuneClosure({ ...common, start: closure([-0.01, 0.01]), maxEvaluations: 12 });
+    assert.equal(refused.start.status, 'refused');
+    assert.equal(refused.best.status, 'ran', JSON.stringify(refused.evaluations.map((e) => e.status)));
   });
 });
