@@ -31,6 +31,8 @@ log() {
 d() { log "== driftflow $*"; npm run -s driftflow -- "$@"; }
 # Per regime: DNS dt (advective limit of the spectral scheme at 512²) and the stationary window.
 dns_dt() { case $1 in 0.1) echo 0.004 ;; 0.5) echo 0.008 ;; *) echo 0.01 ;; esac; }
+# Coarse dt of the tune: c1 = 5's coupling limits RK4 at 64² to dt < 0.0123.
+tune_dt() { case $1 in 5) echo 0.01 ;; *) echo 0.025 ;; esac; }
 stats_from() {
   [ -n "${FROM:-}" ] && echo "$FROM" && return
   case $1 in 0.1 | 0.5) echo 200 ;; 5) echo 800 ;; *) echo 300 ;; esac
@@ -61,7 +63,7 @@ wait "${pids[@]}"
 for c1 in "${regimes[@]}"; do
   dir=$out/c1_$c1
   from=$(stats_from "$c1")
-  d closure tune --closure "$dir/closure" --dns "$work/dns_$c1.h5" --from "$from" --dt 0.025 \
+  d closure tune --closure "$dir/closure" --dns "$work/dns_$c1.h5" --from "$from" --dt "$(tune_dt "$c1")" \
     --t-end "$((from + tuneSpan))" --evaluations "$evals" --device "$device" \
     --out "$dir/tuned" --json >"$dir/tune.json" 2>"$dir/tune.log" || log "FAILED: tune c1=$c1" &
 done

@@ -21,6 +21,7 @@ import {
   InvalidConfigError,
   linearStabilityLimit,
   type SimulationConfig,
+  validateConfig,
 } from '../solvers/config.ts';
 import { BlowUpError, runSimulation } from '../solvers/run.ts';
 import { prepareFresh } from '../solvers/session.ts';
@@ -123,6 +124,7 @@ export async function tuneClosure(options: TuneOptions) {
     tEnd: options.tEnd ?? dns.config.tEnd,
     saveEvery: options.saveEvery,
   };
+  validateConfig(base); // dt past the limit of the model itself: no closure can fix that
   const scale = start.coefficients.map((c) => Math.abs(c) || 1e-3);
   const toCoefficients = (x: number[]) => x.map((v, j) => start.coefficients[j]! + scale[j]! * v);
   const workDir = await mkdtemp(join(tmpdir(), 'driftflow-tune-'));
