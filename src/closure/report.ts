@@ -72,6 +72,8 @@ export async function writeClosureReport(o: ReportOptions) {
   const { dns, runs } = await readAll(o);
   await mkdir(o.out, { recursive: true });
   const all = [dns, ...runs];
+  // The DNS is the reference line: black; the runs take the palette.
+  const colorOf = (r: RunRecord) => (r === dns ? '#000000' : undefined);
   const rows = runs.map((run) => {
     const comparison = compareWithDns(run, dns);
     const averagesOk = AVERAGED.every(
@@ -104,6 +106,7 @@ export async function writeClosureReport(o: ReportOptions) {
         ? [
             {
               label: r.label,
+              color: colorOf(r),
               x: r.spectra[f].map((_, k) => k * dky).slice(1),
               y: r.spectra[f].slice(1),
             },
@@ -122,7 +125,7 @@ export async function writeClosureReport(o: ReportOptions) {
   for (const q of ['gamma_n', 'gamma_c'] as const) {
     await plot(
       `timeseries_${q}`,
-      all.map((r) => ({ label: r.label, x: r.time, y: r.series[q] })),
+      all.map((r) => ({ label: r.label, color: colorOf(r), x: r.time, y: r.series[q] })),
       `${SYMBOL[q]}(t)`,
       't',
       SYMBOL[q]!,
@@ -135,7 +138,12 @@ export async function writeClosureReport(o: ReportOptions) {
     const centres = edges.slice(0, -1).map((e, i) => 0.5 * (e + edges[i + 1]!));
     await plot(
       `pdf_${q}`,
-      all.map((r, i) => ({ label: r.label, x: centres, y: histogram(samples[i]!, edges) })),
+      all.map((r, i) => ({
+        label: r.label,
+        color: colorOf(r),
+        x: centres,
+        y: histogram(samples[i]!, edges),
+      })),
       `PDF of ${SYMBOL[q]}, t >= ${o.from}`,
       SYMBOL[q]!,
       'density',
