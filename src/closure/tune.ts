@@ -108,7 +108,8 @@ export async function tuneClosure(options: TuneOptions) {
     throw new InvalidConfigError(
       `${options.dns} has no snapshots at t >= ${options.from}: the tune compares spectra, run the DNS with --save-every`,
     );
-  const { closure: _unused, ...dnsModel } = dns.config.model;
+  const dnsModel = { ...dns.config.model };
+  delete dnsModel.closure;
   for (const key of ['c1', 'kappa', 'modified'] as const)
     if (dnsModel[key] !== start.regime[key])
       throw new InvalidConfigError(
@@ -141,7 +142,12 @@ export async function tuneClosure(options: TuneOptions) {
       prepared = await prepareFresh(config, device, file, {}, options.threads);
     } catch (error) {
       if (!(error instanceof InvalidConfigError)) throw error;
-      return { coefficients, loss: refusalPenalty(config), status: 'refused', message: error.message };
+      return {
+        coefficients,
+        loss: refusalPenalty(config),
+        status: 'refused',
+        message: error.message,
+      };
     }
     const total = Math.round(config.tEnd / config.dt);
     let reached = 0;

@@ -191,7 +191,16 @@ describe('driftflow CLI', () => {
     assert.deepEqual(tuned.started_from.coefficients, new Array(6).fill(0.01));
     const bestLoss = Math.min(...tuned.tune.evaluations.map((e: { loss: number }) => e.loss));
     assert.equal(tuned.tune.best.loss, bestLoss);
-    const tunedRun = driftflow('closure', 'run', '--closure', tunedDir, '--t-end', '0.5', '--device', 'wasm');
+    const tunedRun = driftflow(
+      'closure',
+      'run',
+      '--closure',
+      tunedDir,
+      '--t-end',
+      '0.5',
+      '--device',
+      'wasm',
+    );
     assert.equal(tunedRun.code, 0, tunedRun.stderr);
     const wrongRegime = driftflow(...closureArgs, '--c1', '3', '--t-end', '1');
     assert.equal(wrongRegime.code, 2);

@@ -64,14 +64,29 @@ describe('closure tune', () => {
     assert.equal(exact.start.status, 'ran');
     assert.equal(exact.start.loss, 0);
 
-    const tuned = await tuneClosure({ ...common, start: closure([0.04, 0.02]), maxEvaluations: 14 });
+    const tuned = await tuneClosure({
+      ...common,
+      start: closure([0.04, 0.02]),
+      maxEvaluations: 14,
+    });
     assert.ok(tuned.start.loss > 0.1, `perturbed loss ${tuned.start.loss}`);
     assert.equal(tuned.evaluations.length, 14);
-    assert.ok(tuned.best.loss < 0.5 * tuned.start.loss, `${tuned.start.loss} -> ${tuned.best.loss}`);
+    assert.ok(
+      tuned.best.loss < 0.5 * tuned.start.loss,
+      `${tuned.start.loss} -> ${tuned.best.loss}`,
+    );
 
     // A start the solver refuses (anti-damping ∇⁴ on n) is walked out of by the graded penalty.
-    const refused = await tuneClosure({ ...common, start: closure([-0.01, 0.01]), maxEvaluations: 12 });
+    const refused = await tuneClosure({
+      ...common,
+      start: closure([-0.01, 0.01]),
+      maxEvaluations: 12,
+    });
     assert.equal(refused.start.status, 'refused');
-    assert.equal(refused.best.status, 'ran', JSON.stringify(refused.evaluations.map((e) => e.status)));
+    assert.equal(
+      refused.best.status,
+      'ran',
+      JSON.stringify(refused.evaluations.map((e) => e.status)),
+    );
   });
 });
