@@ -8,8 +8,8 @@
 # ν·8⁶ and ν·8⁶/10, and the fitted ∇⁶ one; finally `closure report` against the filtered DNS.
 # The DNS runs first, one after the other, while the CPU coarse-grains the previous one; the tunes
 # of all regimes then share the GPU (their wall-clock is not a measurement); the coarse runs follow
-# one at a time on an idle GPU so their wall-clock against the DNS's is clean. A closure the runner refuses (anti-damping
-# at the grid scale, dt) is recorded as FAILED with its log.
+# one at a time on an idle GPU so their wall-clock against the DNS's is clean. A closure the runner
+# refuses (anti-damping at the grid scale, dt) is recorded as FAILED with its log.
 # Usage: bash bench/ehwc-sweep.sh OUTDIR [device] [c1 ...]   (default c1: 0.1 0.5 1 2 5)
 # Smoke test at toy size: DNS_NX=64 T_END=20 FROM=10 TUNE_SPAN=10 EVALS=3 bash bench/ehwc-sweep.sh /tmp/s wasm 1
 set -uo pipefail

@@ -19,6 +19,7 @@ import {
   histogram,
   readRunRecord,
   type RunRecord,
+  signedPercent,
   SPECTRUM_FIELDS,
 } from './reportStats.ts';
 
@@ -202,7 +203,6 @@ function describe(r: RunRecord) {
 type Summary = Awaited<ReturnType<typeof writeClosureReport>>;
 
 function html(s: Summary, plots: string[], images: string[]): string {
-  const pct = (v: number) => `${v >= 0 ? '+' : ''}${(100 * v).toFixed(1)}%`;
   const num = (v: number | null | undefined, digits = 4) =>
     v == null ? '–' : v.toPrecision(digits);
   const head = [
@@ -231,7 +231,7 @@ function html(s: Summary, plots: string[], images: string[]): string {
     r.label,
     r.grid.join('²').replace(/²\d+$/, '²'),
     r.dt,
-    ...AVERAGED.map((q) => `${num(r.averages[q])} (${pct(r.vsDns.relative[q])})`),
+    ...AVERAGED.map((q) => `${num(r.averages[q])} (${signedPercent(r.vsDns.relative[q])})`),
     ...SPECTRUM_FIELDS.map((f) => num(r.vsDns.spectrumFactor[f], 3)),
     num(r.wallSeconds, 3),
     r.vsDns.speedup == null ? '–' : `${r.vsDns.speedup.toFixed(1)}x`,

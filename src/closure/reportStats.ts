@@ -223,6 +223,11 @@ export function compareWithDns(run: RunRecord, dns: RunRecord): Comparison {
   return { relative, spectrumFactor, speedup };
 }
 
+/** A relative difference as a signed percentage, e.g. +5.3%. */
+export function signedPercent(v: number, digits = 1): string {
+  return `${v >= 0 ? '+' : ''}${(100 * v).toFixed(digits)}%`;
+}
+
 /** A normalised histogram (density) of the samples at t >= from on shared bin edges. */
 export function histogram(values: number[], edges: number[]): number[] {
   const counts = new Array<number>(edges.length - 1).fill(0);

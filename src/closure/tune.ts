@@ -1,15 +1,16 @@
 /**
  * A-posteriori calibration of a closure (`closure tune`): the a-priori least-squares fit matches the
- * sub-grid terms instant by instant, which is not what a coarse run needs (at c1 = 1 it explains
- * ~5% of τ and the run under-predicts the fluxes by half). Here the coefficients are adjusted by
+ * sub-grid terms instant by instant, which is not what a coarse run needs (at c1 = 1 it leaves
+ * 93-97% of ‖τ‖ unexplained and the run under-predicts the fluxes by half). Here the coefficients are adjusted by
  * Nelder–Mead so that whole coarse runs reproduce the DNS statistics the report checks: time
  * averages of Γn, Γc, E, U and the ky-spectra of n, φ and kinetic energy on the coarse modes.
  *
  * Loss of one candidate = mean over the four averages of (ln(run/DNS) / ln 1.1)² plus the mean over
  * spectra and ky of (ln(run/DNS) / ln 1.5)²: 1 means "at the issue's tolerances on average".
  * A closure the solver refuses (not damping at the grid scale, dt past its limit) or a run that
- * blows up gets a penalty that grows the further it is from acceptable or the earlier it fails. Every candidate starts from the same
- * seeded state, so differences between candidates are the closure's, not the noise's.
+ * blows up gets a penalty that grows the further it is from acceptable or the earlier it fails.
+ * Every candidate starts from the same seeded state, so differences between candidates are the
+ * closure's, not the noise's.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -193,6 +194,7 @@ export async function tuneClosure(options: TuneOptions) {
         maxEvaluations: options.maxEvaluations,
       },
     );
+    // The minimiser's evaluations and `records` are appended in step: same index, same candidate.
     const bestIndex = result.evaluations.indexOf(result.best);
     return {
       device: deviceLabel(device),

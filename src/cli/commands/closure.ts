@@ -11,6 +11,7 @@ import { readClosureFile } from '../../closure/closureFile.ts';
 import { fitClosure, writeTunedClosure } from '../../closure/fitCommand.ts';
 import { prepareCoarseData } from '../../closure/prepare.ts';
 import { writeClosureReport } from '../../closure/report.ts';
+import { signedPercent } from '../../closure/reportStats.ts';
 import { EHWC_TERMS, parseTerms } from '../../closure/terms.ts';
 import { tuneClosure } from '../../closure/tune.ts';
 import { openDevice } from '../../runtime/device.ts';
@@ -165,8 +166,7 @@ export function register(program: Command): void {
       const log = o.json ? console.error : console.log;
       const start = readClosureFile(o.closure);
       const device = await openDevice({ prefer: o.device as never });
-      const percent = (v: number | undefined) =>
-        v === undefined ? '?' : `${v >= 0 ? '+' : ''}${(100 * v).toFixed(0)}%`;
+      const percent = (v: number | undefined) => (v === undefined ? '?' : signedPercent(v, 0));
       const result = await tuneClosure({
         start,
         dns: o.dns,
