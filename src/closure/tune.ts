@@ -1,9 +1,10 @@
 /**
  * A-posteriori calibration of a closure (`closure tune`): the a-priori least-squares fit matches the
  * sub-grid terms instant by instant, which is not what a coarse run needs (at c1 = 1 it leaves
- * 93-97% of ‖τ‖ unexplained and the run under-predicts the fluxes by half). Here the coefficients are adjusted by
- * Nelder–Mead so that whole coarse runs reproduce the DNS statistics the report checks: time
- * averages of Γn, Γc, E, U and the ky-spectra of n, φ and kinetic energy on the coarse modes.
+ * 93-97% of ‖τ‖ unexplained and the run under-predicts the fluxes by half). Here the coefficients
+ * are adjusted by Nelder–Mead so that whole coarse runs reproduce the DNS statistics the report
+ * checks: time averages of Γn, Γc, E, U and the ky-spectra of n, φ and kinetic energy on the
+ * coarse modes.
  *
  * Loss of one candidate = mean over the four averages of (ln(run/DNS) / ln 1.1)² plus the mean over
  * spectra and ky of (ln(run/DNS) / ln 1.5)²: 1 means "at the issue's tolerances on average".
