@@ -1,0 +1,677 @@
+/**
+ * The WebGPU MoE engine. Dense weights live on the GPU as packed f16; routed experts live in a host
+ * tier of `MAP_WRITE | COPY_SRC` buffers filled once at load (48-50 GB/s to the GPU on the H100,
+ * vs ~1 GB/s through writeBuffer) and are copied into per-layer GPU slots by the policy in
+ * `expertCache.ts` (`all-gpu` skips the host tier and fills every slot at load).
+ *
+ * A step runs all its tokens (any mix of prefill and decode, several sequences) layer by layer in
+ * as few submits as the routing allows: everything up to a MoE layer's router is one submit, whose
+ * expert ids are read back; the host groups tokens by expert, issues the copies of missing experts
+ * and every active expert's fused gate/up and down dispatches (all tokens routed to an expert in
+ * one dispatch), and carries on to the next router. With `lookahead`, layer l+1's router is also
+ * applied to layer l's hidden state and its predicted experts are copied in at layer l.
+ */
+import { readBuffer } from '../runtime/buffers.ts';
+import { CommandBatch } from '../runtime/commands.ts';
+import { type MoeSpec, ropeInverseFrequencies } from './config.ts';
+import {
+  checkStep,
+  type EngineCounters,
+  type MoeEngine,
+  type RouteObserver,
+  type StepEntry,
+  type TokenRoute,
+} from './engine.ts';
+import { ExpertCache, type Policy, slotsPerLayer } from './expertCache.ts';
+import { MoeOps, uploadF16 } from './gpuOps.ts';
+import { ExpertTier } from './expertTier.ts';
+import { EMBED, FINAL_NORM, LM_HEAD, layerNames } from './tensorNames.ts';
+import type { WeightSource } from './weights.ts';
+
+export interface GpuEngineOptions {
+  policy: Policy;
+  expertsPerLayer?: number | undefined;
+  budgetBytes?: number | undefined;
+  maxSequences?: number;
+  maxPositions?: number;
+  /** Tokens per forward chunk (longer prefills are split). */
+  maxStepTokens?: number;
+  /** Submit expert copies on their own and wait for them, to measure stall time per layer. */
+  measureStalls?: boolean;
+  onLoad?: (done: number, total: number) => void;
+}
+
+interface GpuLayer {
+  inputNorm: GPUBuffer;
+  postNorm: GPUBuffer;
+  q: GPUBuffer;
+  k: GPUBuffer;
+  v: GPUBuffer;
+  o: GPUBuffer;
+  qBias: GPUBuffer | null;
+  kBias: GPUBuffer | null;
+  vBias: GPUBuffer | null;
+  qNorm: GPUBuffer | null;
+  kNorm: GPUBuffer | null;
+  router: GPUBuffer | null;
+  /** gate | up | down of the dense MLP (dense layers) or the shared expert. */
+  mlp: GPUBuffer | null;
+  sharedGate: GPUBuffer | null;
+  kCache: GPUBuffer;
+  vCache: GPUBuffer;
+}
+
+type Scratch = Record<
+  | 'x'
+  | 'xn'
+  | 'q'
+  | 'qn'
+  | 'k'
+  | 'kn'
+  | 'v'
+  | 'attn'
+  | 'o'
+  | 'logits'
+  | 'predLogits'
+  | 'ids'
+  | 'weights'
+  | 'predIds'
+  | 'predWeights'
+  | 'hidden'
+  | 'parts'
+  | 'shared'
+  | 'sharedGate'
+  | 'out',
+  GPUBuffer
+>;
+
+export class GpuMoeEngine implements MoeEngine {
+  readonly #lengths: number[];
+  readonly #stallMs: number[];
+  #bytesMoved = 0;
+
+  private constructor(
+    readonly spec: MoeSpec,
+    readonly maxSequences: number,
+    readonly maxPositions: number,
+    readonly maxStepTokens: number,
+    readonly policy: Policy,
+    readonly cache: ExpertCache,
+    private readonly device: GPUDevice,
+    private readonly ops: MoeOps,
+    private readonly layers: GpuLayer[],
+    private readonly tier: ExpertTier,
+    private readonly embed: GPUBuffer,
+    private readonly lmHead: GPUBuffer,
+    private readonly finalNorm: GPUBuffer,
+    private readonly invFreq: GPUBuffer,
+    private readonly s: Scratch,
+    private readonly measureStalls: boolean,
+    private readonly routingStaging: GPUBuffer,
+  ) {
+    this.#lengths = new Array<number>(maxSequences).fill(0);
+    this.#stallMs = new Array<number>(spec.layers).fill(0);
+  }
+
+  static async load(
+    device: GPUDevice,
+    weights: WeightSource,
+    options: GpuEngineOptions,
+  ): Promise<GpuMoeEngine> {
+    const spec = weights.spec;
+    if (spec.hidden % 2 || spec.expertIntermediate % 2 || spec.headDim % 2) {
+      throw new Error(
+        'the WGSL engine needs even hidden, intermediate and head sizes (packed f16 pairs)',
+      );
+    }
+    const maxSequences = options.maxSequences ?? 4;
+    const maxPositions = Math.min(options.maxPositions ?? 1024, spec.maxPositions);
+    if (maxPositions > 3072)
+      throw new Error(`--max-context ${maxPositions} exceeds the attention kernel's 3072`);
+    const maxStepTokens = options.maxStepTokens ?? 256;
+    const moeLayers = spec.layerKinds.filter((k) => k === 'moe').length;
+    const slots = slotsPerLayer({
+      policy: options.policy,
+      experts: spec.numExperts,
+      moeLayers,
+      expertBytes: 3 * spec.hidden * spec.expertIntermediate * 2,
+      expertsPerLayer: options.expertsPerLayer,
+      budgetBytes: options.budgetBytes,
+    });
+    const f32 = (data: Float32Array, label: string): GPUBuffer => {
+      const b = device.createBuffer({
+        label,
+        size: Math.max(4, data.byteLength),
+        usage: GPUBufferUsage.STORAGE,
+        mappedAtCreation: true,
+      });
+      new Float32Array(b.getMappedRange()).set(data);
+      b.unmap();
+      return b;
+    };
+    const matrix = async (name: string): Promise<GPUBuffer> =>
+      uploadF16(device, await weights.readF16(name), name);
+    const maybeF32 = async (name: string | null): Promise<GPUBuffer | null> =>
+      name ? f32(await weights.readF32(name), name) : null;
+    const mlp = async (
+      names: { gate: string; up: string; down: string } | null,
+    ): Promise<GPUBuffer | null> => {
+      if (!names) return null;
+      const parts = [
+        await weights.readF16(names.gate),
+        await weights.readF16(names.up),
+        await weights.readF16(names.down),
+      ];
+      const all = new Uint16Array(parts.reduce((a, p) => a + p.length, 0));
+      let at = 0;
+      for (const p of parts) {
+        all.set(p, at);
+        at += p.length;
+      }
+      return uploadF16(device, all, names.gate);
+    };
+    const cacheBytes = 4 * maxSequences * maxPositions * spec.kvHeads * spec.headDim;
+    const layers: GpuLayer[] = [];
+    for (let l = 0; l < spec.layers; l++) {
+      const n = layerNames(spec, l);
+      layers.push({
+        inputNorm: f32(await weights.readF32(n.inputNorm), n.inputNorm),
+        postNorm: f32(await weights.readF32(n.postAttentionNorm), n.postAttentionNorm),
+        q: await matrix(n.q),
+        k: await matrix(n.k),
+        v: await matrix(n.v),
+        o: await matrix(n.o),
+        qBias: await maybeF32(n.qBias),
+        kBias: await maybeF32(n.kBias),
+        vBias: await maybeF32(n.vBias),
+        qNorm: await maybeF32(n.qNorm),
+        kNorm: await maybeF32(n.kNorm),
+        router: n.router ? await matrix(n.router) : null,
+        mlp: await mlp(n.dense ?? n.shared),
+        sharedGate: n.sharedGate ? await matrix(n.sharedGate) : null,
+        kCache: device.createBuffer({
+          label: `k cache ${l}`,
+          size: cacheBytes,
+          usage: GPUBufferUsage.STORAGE,
+        }),
+        vCache: device.createBuffer({
+          label: `v cache ${l}`,
+          size: cacheBytes,
+          usage: GPUBufferUsage.STORAGE,
+        }),
+      });
+    }
+    const embed = await matrix(EMBED);
+    const lmHead = spec.tieEmbeddings ? embed : await matrix(LM_HEAD);
+    const tier = await ExpertTier.load(
+      device,
+      weights,
+      options.policy === 'all-gpu' ? 'gpu-only' : 'host',
+      slots,
+      options.onLoad,
+    );
+    const T = maxStepTokens;
+    const K = spec.topK;
+    const inter = Math.max(
+      spec.expertIntermediate * K,
+      spec.denseIntermediate,
+      spec.sharedExpert?.intermediate ?? 0,
+    );
+    const scratchSizes: Record<keyof Scratch, number> = {
+      x: T * spec.hidden,
+      xn: T * spec.hidden,
+      q: T * spec.heads * spec.headDim,
+      qn: T * spec.heads * spec.headDim,
+      k: T * spec.kvHeads * spec.headDim,
+      kn: T * spec.kvHeads * spec.headDim,
+      v: T * spec.kvHeads * spec.headDim,
+      attn: T * spec.heads * spec.headDim,
+      o: T * spec.hidden,
+      logits: T * spec.numExperts,
+      predLogits: T * spec.numExperts,
+      ids: T * K,
+      weights: T * K,
+      predIds: T * K,
+      predWeights: T * K,
+      hidden: T * inter,
+      parts: T * K * spec.hidden,
+      shared: T * spec.hidden,
+      sharedGate: T,
+      out: maxSequences * spec.vocab,
+    };
+    const s = Object.fromEntries(
+      Object.entries(scratchSizes).map(([name, count]) => [
+        name,
+        device.createBuffer({
+          label: name,
+          size: 4 * Math.max(1, count),
+          usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+        }),
+      ]),
+    ) as Scratch;
+    const ops = await MoeOps.create(device, 8 * T + 4 * T * K + 64, maxPositions);
+    return new GpuMoeEngine(
+      spec,
+      maxSequences,
+      maxPositions,
+      maxStepTokens,
+      options.policy,
+      new ExpertCache(spec.layers, spec.numExperts, slots),
+      device,
+      ops,
+      layers,
+      tier,
+      embed,
+      lmHead,
+      f32(await weights.readF32(FINAL_NORM), FINAL_NORM),
+      f32(ropeInverseFrequencies(spec.rope, spec.headDim), 'rope inv freq'),
+      s,
+      options.measureStalls ?? false,
+      device.createBuffer({
+        label: 'routing readback',
+        size: 12 * T * K,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      }),
+    ).#warmAllGpu();
+  }
+
+  /** all-gpu: every expert sits in its own slot from the start. */
+  #warmAllGpu(): this {
+    if (this.policy === 'all-gpu') {
+      for (let l = 0; l < this.spec.layers; l++) {
+        if (this.spec.layerKinds[l] !== 'moe') continue;
+        for (let e = 0; e < this.spec.numExperts; e++) this.cache.prefetch(l, e, new Set());
+      }
+      this.cache.prefetches = 0;
+    }
+    return this;
+  }
+
+  length(slot: number): number {
+    return this.#lengths[slot]!;
+  }
+
+  reset(slot: number): void {
+    this.#lengths[slot] = 0;
+  }
+
+  counters(): EngineCounters {
+    return {
+      expertHits: this.cache.hits,
+      expertMisses: this.cache.misses,
+      bytesMoved: this.#bytesMoved,
+      stallMs: this.#stallMs.slice(),
+    };
+  }
+
+  /** Bytes of GPU memory held for routed experts. */
+  get expertGpuBytes(): number {
+    return this.tier.gpuBytes;
+  }
+
+  async close(): Promise<void> {
+    await this.device.queue.onSubmittedWorkDone();
+    this.tier.destroy();
+  }
+
+  async step(entries: StepEntry[], observe?: RouteObserver): Promise<Float32Array[]> {
+    checkStep(this, entries);
+    const logits: Float32Array[] = new Array<Float32Array>(entries.length);
+    // Split long steps into chunks of at most maxStepTokens tokens, sequence by sequence.
+    let pending = entries.map((e, index) => ({ index, slot: e.slot, tokens: e.tokens }));
+    while (pending.length > 0) {
+      let room = this.maxStepTokens;
+      const chunk: { index: number; slot: number; tokens: number[]; last: boolean }[] = [];
+      const rest: typeof pending = [];
+      for (const p of pending) {
+        if (room === 0) {
+          rest.push(p);
+          continue;
+        }
+        const take = Math.min(room, p.tokens.length);
+        chunk.push({
+          index: p.index,
+          slot: p.slot,
+          tokens: p.tokens.slice(0, take),
+          last: take === p.tokens.length,
+        });
+        if (take < p.tokens.length) rest.push({ ...p, tokens: p.tokens.slice(take) });
+        room -= take;
+      }
+      const out = await this.#forward(chunk, observe);
+      chunk.forEach((c, i) => {
+        if (c.last) logits[c.index] = out[i]!;
+      });
+      pending = rest;
+    }
+    return logits;
+  }
+
+  async #forward(
+    chunk: { slot: number; tokens: number[] }[],
+    observe?: RouteObserver,
+  ): Promise<Float32Array[]> {
+    const { spec, ops, s } = this;
+    const H = spec.hidden;
+    const K = spec.topK;
+    const tokens = chunk.flatMap((c) => c.tokens);
+    const T = tokens.length;
+    const slotPos = chunk.flatMap((c) =>
+      c.tokens.flatMap((_, i) => [c.slot, this.#lengths[c.slot]! + i]),
+    );
+    let lastRow = -1;
+    const lastRows = chunk.map((c) => (lastRow += c.tokens.length));
+    ops.meta.rewind(0);
+    const tokenOffset = ops.meta.push(tokens);
+    const posOffset = ops.meta.push(slotPos);
+    const lastOffset = ops.meta.push(lastRows);
+    const stepMark = ops.meta.mark;
+    let batch = new CommandBatch(this.device);
+    ops.embed(batch, this.embed, s.x, T, H, tokenOffset);
+    const moeLayers = spec.layerKinds.map((k, l) => (k === 'moe' ? l : -1)).filter((l) => l >= 0);
+    for (let l = 0; l < spec.layers; l++) {
+      const w = this.layers[l]!;
+      this.#attention(batch, w, T, posOffset);
+      ops.rmsNorm(batch, s.x, w.postNorm, s.xn, T, H, spec.rmsEps);
+      if (spec.layerKinds[l] === 'dense') {
+        this.#mlp(batch, w.mlp!, spec.denseIntermediate, T, s.o);
+        ops.combine(batch, s.x, s.o, { tokens: T, hidden: H, k: 1 });
+        continue;
+      }
+      ops.linear(batch, {
+        weights: w.router!,
+        x: s.xn,
+        y: s.logits,
+        tokens: T,
+        rows: spec.numExperts,
+        cols: H,
+      });
+      ops.router(batch, s.logits, s.ids, s.weights, T, spec.numExperts, K, spec.normTopK);
+      const next = moeLayers.find((m) => m > l);
+      const predict = this.policy === 'lookahead' && next !== undefined;
+      if (predict) {
+        ops.linear(batch, {
+          weights: this.layers[next]!.router!,
+          x: s.xn,
+          y: s.predLogits,
+          tokens: T,
+          rows: spec.numExperts,
+          cols: H,
+        });
+        ops.router(
+          batch,
+          s.predLogits,
+          s.predIds,
+          s.predWeights,
+          T,
+          spec.numExperts,
+          K,
+          spec.normTopK,
+        );
+      }
+      this.#stageRouting(batch, T * K, predict);
+      ops.flush();
+      batch.submit();
+      const routing = await this.#readRouting(T * K, predict);
+      ops.meta.rewind(stepMark);
+      batch = new CommandBatch(this.device);
+      if (observe) {
+        const routes: TokenRoute[] = Array.from({ length: T }, (_, t) => ({
+          experts: Array.from(routing.ids.subarray(t * K, (t + 1) * K)),
+          weights: Array.from(routing.weights.subarray(t * K, (t + 1) * K)),
+        }));
+        observe(l, routes);
+      }
+      batch = await this.#experts(batch, l, routing.ids, T);
+      if (w.mlp) {
+        this.#mlp(batch, w.mlp, spec.sharedExpert!.intermediate, T, s.shared);
+        ops.linear(batch, {
+          weights: w.sharedGate!,
+          x: s.xn,
+          y: s.sharedGate,
+          tokens: T,
+          rows: 1,
+          cols: H,
+        });
+      }
+      ops.combine(batch, s.x, s.parts, {
+        tokens: T,
+        hidden: H,
+        k: K,
+        ...(w.mlp ? { shared: { out: s.shared, gate: s.sharedGate } } : {}),
+      });
+      if (predict && routing.predicted) this.#prefetch(batch, next!, routing.predicted);
+    }
+    ops.rmsNorm(batch, s.x, this.finalNorm, s.xn, T, H, spec.rmsEps);
+    ops.linear(batch, {
+      weights: this.lmHead,
+      x: s.xn,
+      y: s.out,
+      tokens: chunk.length,
+      rows: spec.vocab,
+      cols: H,
+      gather: lastOffset,
+    });
+    ops.flush();
+    batch.submit();
+    for (const c of chunk) this.#lengths[c.slot]! += c.tokens.length;
+    const out = new Float32Array(
+      await readBuffer(this.device, s.out, 4 * chunk.length * spec.vocab),
+    );
+    return chunk.map((_, i) => out.slice(i * spec.vocab, (i + 1) * spec.vocab));
+  }
+
+  #attention(batch: CommandBatch, w: GpuLayer, T: number, posOffset: number): void {
+    const { spec, ops, s } = this;
+    const { hidden: H, heads, kvHeads, headDim: d, rmsEps } = spec;
+    ops.rmsNorm(batch, s.x, w.inputNorm, s.xn, T, H, rmsEps);
+    ops.linear(batch, {
+      weights: w.q,
+      x: s.xn,
+      y: s.q,
+      tokens: T,
+      rows: heads * d,
+      cols: H,
+      bias: w.qBias,
+    });
+    ops.linear(batch, {
+      weights: w.k,
+      x: s.xn,
+      y: s.k,
+      tokens: T,
+      rows: kvHeads * d,
+      cols: H,
+      bias: w.kBias,
+    });
+    ops.linear(batch, {
+      weights: w.v,
+      x: s.xn,
+      y: s.v,
+      tokens: T,
+      rows: kvHeads * d,
+      cols: H,
+      bias: w.vBias,
+    });
+    let q = s.q;
+    let k = s.k;
+    if (w.qNorm && w.kNorm) {
+      const perHead = spec.qkNorm === 'per-head';
+      ops.rmsNorm(
+        batch,
+        s.q,
+        w.qNorm,
+        s.qn,
+        perHead ? T * heads : T,
+        perHead ? d : heads * d,
+        rmsEps,
+      );
+      ops.rmsNorm(
+        batch,
+        s.k,
+        w.kNorm,
+        s.kn,
+        perHead ? T * kvHeads : T,
+        perHead ? d : kvHeads * d,
+        rmsEps,
+      );
+      q = s.qn;
+      k = s.kn;
+    }
+    const shape = {
+      tokens: T,
+      heads,
+      kvHeads,
+      headDim: d,
+      maxPositions: this.maxPositions,
+      metaOffset: posOffset,
+    };
+    ops.ropeStore(
+      batch,
+      { q, k, v: s.v, kCache: w.kCache, vCache: w.vCache, invFreq: this.invFreq },
+      shape,
+    );
+    ops.attention(
+      batch,
+      { q, kCache: w.kCache, vCache: w.vCache, out: s.attn },
+      { ...shape, window: spec.slidingWindow ?? 0 },
+    );
+    ops.linear(batch, { weights: w.o, x: s.attn, y: s.o, tokens: T, rows: H, cols: heads * d });
+    ops.combine(batch, s.x, s.o, { tokens: T, hidden: H, k: 1 });
+  }
+
+  /** A dense SwiGLU MLP (gate | up | down in one buffer) over all tokens of xn into `out`. */
+  #mlp(batch: CommandBatch, weights: GPUBuffer, inter: number, T: number, out: GPUBuffer): void {
+    const { ops, s, spec } = this;
+    ops.linear(batch, {
+      weights,
+      x: s.xn,
+      y: s.hidden,
+      tokens: T,
+      rows: inter,
+      cols: spec.hidden,
+      gateUp: true,
+    });
+    ops.linear(batch, {
+      weights,
+      wOffset: inter * spec.hidden,
+      x: s.hidden,
+      y: out,
+      tokens: T,
+      rows: spec.hidden,
+      cols: inter,
+    });
+  }
+
+  /** Records copies of the router outputs into the mapped-read staging buffer. */
+  #stageRouting(batch: CommandBatch, count: number, predicted: boolean): void {
+    const bytes = 4 * count;
+    batch.copy(this.s.ids, 0, this.routingStaging, 0, bytes);
+    batch.copy(this.s.weights, 0, this.routingStaging, bytes, bytes);
+    if (predicted) batch.copy(this.s.predIds, 0, this.routingStaging, 2 * bytes, bytes);
+  }
+
+  async #readRouting(
+    count: number,
+    predicted: boolean,
+  ): Promise<{ ids: Uint32Array; weights: Float32Array; predicted: Uint32Array | null }> {
+    const bytes = 4 * count;
+    await this.routingStaging.mapAsync(GPUMapMode.READ, 0, 3 * bytes);
+    const copy = this.routingStaging.getMappedRange(0, 3 * bytes).slice(0);
+    this.routingStaging.unmap();
+    return {
+      ids: new Uint32Array(copy, 0, count),
+      weights: new Float32Array(copy, bytes, count),
+      predicted: predicted ? new Uint32Array(copy, 2 * bytes, count) : null,
+    };
+  }
+
+  /** Loads missing experts and records each active expert's dispatches (in waves if slots are few). */
+  async #experts(
+    batch: CommandBatch,
+    layer: number,
+    ids: Uint32Array,
+    T: number,
+  ): Promise<CommandBatch> {
+    const { spec, ops, s } = this;
+    const K = spec.topK;
+    const H = spec.hidden;
+    const I = spec.expertIntermediate;
+    const byExpert = new Map<number, { src: number[]; dst: number[] }>();
+    for (let t = 0; t < T; t++) {
+      for (let j = 0; j < K; j++) {
+        const e = ids[t * K + j]!;
+        let list = byExpert.get(e);
+        if (!list) byExpert.set(e, (list = { src: [], dst: [] }));
+        list.src.push(t);
+        list.dst.push(t * K + j);
+      }
+    }
+    const active = [...byExpert.keys()].sort((a, b) => a - b);
+    let region = 0;
+    for (let w = 0; w < active.length; w += this.cache.slotsPerLayer) {
+      const wave = active.slice(w, w + this.cache.slotsPerLayer);
+      const pinned = new Set(wave);
+      let loads = 0;
+      const slots = wave.map((e) => {
+        const { slot, load } = this.cache.acquire(layer, e, pinned);
+        if (load) {
+          this.#bytesMoved += this.tier.copyIn(batch, layer, e, slot);
+          loads++;
+        }
+        return slot;
+      });
+      if (this.measureStalls && loads > 0) batch = await this.#waitForCopies(batch, layer);
+      wave.forEach((e, i) => {
+        const list = byExpert.get(e)!;
+        const n = list.src.length;
+        const gather = ops.meta.push(list.src);
+        const scatter = ops.meta.push(list.dst);
+        const weights = this.tier.slot(layer, slots[i]!);
+        ops.linear(batch, {
+          weights,
+          x: s.xn,
+          y: s.hidden,
+          tokens: n,
+          rows: I,
+          cols: H,
+          gather,
+          outBase: region * I,
+          gateUp: true,
+        });
+        ops.linear(batch, {
+          weights,
+          wOffset: I * H,
+          x: s.hidden,
+          y: s.parts,
+          tokens: n,
+          rows: H,
+          cols: I,
+          inBase: region * I,
+          scatter,
+          routeWeights: s.weights,
+        });
+        region += n;
+      });
+    }
+    return batch;
+  }
+
+  /** Stall measurement: submits what is recorded (the copies) and waits for it. */
+  async #waitForCopies(batch: CommandBatch, layer: number): Promise<CommandBatch> {
+    const started = performance.now();
+    this.ops.flush();
+    batch.submit();
+    await this.device.queue.onSubmittedWorkDone();
+    this.#stallMs[layer]! += performance.now() - started;
+    return new CommandBatch(this.device);
+  }
+
+  #prefetch(batch: CommandBatch, layer: number, predicted: Uint32Array): void {
+    const wanted = [...new Set(predicted)].sort((a, b) => a - b).slice(0, this.cache.slotsPerLayer);
+    const pinned = new Set(wanted);
+    for (const e of wanted) {
+      const got = this.cache.prefetch(layer, e, pinned);
+      if (got) this.#bytesMoved += this.tier.copyIn(batch, layer, e, got.slot);
+    }
+  }
+}

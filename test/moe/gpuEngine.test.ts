@@ -1,0 +1,114 @@
+// The WGSL MoE engine against the plain-TS reference on tiny models of every family (logits within
+// f16-weight / f32-accumulation tolerance), and the offloading contract: greedy tokens and routes
+// identical across all-gpu, lru and lookahead, with the cache really missing and prefetching.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Checkpoint } from '../../src/moe/checkpoint.ts';
+import { SUPPORTED_ARCHS } from '../../src/moe/config.ts';
+import type { TokenRoute } from '../../src/moe/engine.ts';
+import { type Policy } from '../../src/moe/expertCache.ts';
+import { generateBatch } from '../../src/moe/generate.ts';
+import { GpuMoeEngine } from '../../src/moe/gpuEngine.ts';
+import { ReferenceEngine } from '../../src/moe/reference.ts';
+import { makeTinyModel } from '../../src/moe/tiny.ts';
+import { assertAllclose } from '../helpers/allclose.ts';
+import { webGpuOrSkip } from '../helpers/devices.ts';
+
+const { gpu, skip } = await webGpuOrSkip();
+const root = await mkdtemp(join(tmpdir(), 'driftflow-moe-gpu-'));
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+const models = new Map<string, Checkpoint>();
+async function tiny(arch: (typeof SUPPORTED_ARCHS)[number]): Promise<Checkpoint> {
+  let checkpoint = models.get(arch);
+  if (!checkpoint) {
+    const dir = join(root, arch);
+    await makeTinyModel({ arch, out: dir, seed: 11 });
+    checkpoint = await Checkpoint.open(dir);
+    models.set(arch, checkpoint);
+  }
+  return checkpoint;
+}
+
+const PROMPTS = [
+  [5, 77, 130, 9, 200, 31, 44, 2, 180, 61],
+  [12, 250, 3],
+];
+
+describe('WGSL MoE engine', { skip }, () => {
+  for (const arch of SUPPORTED_ARCHS) {
+    it(`${arch}: logits match the TS reference in prefill and decode, several sequences`, async () => {
+      const checkpoint = await tiny(arch);
+      const reference = await ReferenceEngine.load(checkpoint, {
+        maxSequences: 2,
+        maxPositions: 64,
+      });
+      // maxStepTokens 8 splits the 13-token prefill into chunks.
+      const engine = await GpuMoeEngine.load(gpu!.gpu, checkpoint, {
+        policy: 'all-gpu',
+        maxSequences: 2,
+        maxPositions: 64,
+        maxStepTokens: 8,
+      });
+      const steps = [
+        PROMPTS.map((tokens, slot) => ({ slot, tokens })),
+        [
+          { slot: 0, tokens: [7] },
+          { slot: 1, tokens: [99] },
+        ],
+        [{ slot: 1, tokens: [100, 101] }],
+      ];
+      for (const entries of steps) {
+        const expected = await reference.step(entries);
+        const got = await engine.step(entries);
+        expected.forEach((e, i) => assertAllclose(got[i]!, e, { rtol: 2e-3, atol: 2e-3 }));
+      }
+      await engine.close();
+    });
+  }
+
+  for (const arch of SUPPORTED_ARCHS) {
+    it(`${arch}: greedy tokens and routes identical under all-gpu, lru and lookahead`, async () => {
+      const checkpoint = await tiny(arch);
+      const runs: Record<string, { tokens: number[][]; routes: string[]; engine: GpuMoeEngine }> =
+        {};
+      const policies: [Policy, number | undefined][] = [
+        ['all-gpu', undefined],
+        ['lru', 2],
+        ['lookahead', 3],
+      ];
+      for (const [policy, expertsPerLayer] of policies) {
+        const engine = await GpuMoeEngine.load(gpu!.gpu, checkpoint, {
+          policy,
+          expertsPerLayer,
+          maxSequences: 2,
+          maxPositions: 64,
+        });
+        const routes: string[] = [];
+        const observe = (layer: number, r: TokenRoute[]): void => {
+          routes.push(`${layer}:${r.map((x) => x.experts.join(',')).join('|')}`);
+        };
+        const { results } = await generateBatch(
+          engine,
+          PROMPTS.map((prompt) => ({ prompt, maxTokens: 12 })),
+          { observe },
+        );
+        runs[policy] = { tokens: results.map((r) => r.tokens), routes, engine };
+      }
+      assert.deepEqual(runs.lru!.tokens, runs['all-gpu']!.tokens);
+      assert.deepEqual(runs.lookahead!.tokens, runs['all-gpu']!.tokens);
+      assert.deepEqual(runs.lru!.routes, runs['all-gpu']!.routes);
+      assert.deepEqual(runs.lookahead!.routes, runs['all-gpu']!.routes);
+      const lru = runs.lru!.engine;
+      assert.ok(lru.counters().expertMisses > 0 && lru.counters().bytesMoved > 0);
+      assert.equal(runs['all-gpu']!.engine.counters().expertMisses, 0);
+      assert.ok(runs.lookahead!.engine.cache.prefetches > 0);
+      for (const run of Object.values(runs)) await run.engine.close();
+    });
+  }
+});
