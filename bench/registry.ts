@@ -1,5 +1,6 @@
 /** The benchmarks `npm run bench` knows; each returns its parameters and measured results. */
 import type { ComputeDevice } from '../src/runtime/device.ts';
+import { moeBenchmark } from './moe.ts';
 import { solversBenchmark } from './solvers.ts';
 import { streamBenchmark } from './stream.ts';
 
@@ -15,4 +16,5 @@ export type Benchmark = (
 export const BENCHMARKS: Record<string, Benchmark> = {
   stream: streamBenchmark,
   solvers: solversBenchmark,
+  moe: moeBenchmark,
 };

@@ -85,6 +85,25 @@ type Scratch = Record<
   GPUBuffer
 >;
 
+/** `gpu` whose createBuffer also records each new buffer in `owned`. */
+function trackBuffers(gpu: GPUDevice, owned: GPUBuffer[]): GPUDevice {
+  return new Proxy(gpu, {
+    get(target, prop) {
+      if (prop === 'createBuffer') {
+        return (descriptor: GPUBufferDescriptor) => {
+          const buffer = target.createBuffer(descriptor);
+          owned.push(buffer);
+          return buffer;
+        };
+      }
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function'
+        ? (value as (...a: unknown[]) => unknown).bind(target)
+        : value;
+    },
+  });
+}
+
 export class GpuMoeEngine implements MoeEngine {
   readonly #lengths: number[];
   readonly #stallMs: number[];
@@ -106,19 +125,24 @@ export class GpuMoeEngine implements MoeEngine {
     private readonly finalNorm: GPUBuffer,
     private readonly invFreq: GPUBuffer,
     private readonly s: Scratch,
-    private readonly measureStalls: boolean,
+    /** Submit expert copies on their own and wait for them, timing the stall per layer. */
+    public measureStalls: boolean,
     private readonly routingStaging: GPUBuffer,
+    private readonly owned: GPUBuffer[],
   ) {
     this.#lengths = new Array<number>(maxSequences).fill(0);
     this.#stallMs = new Array<number>(spec.layers).fill(0);
   }
 
   static async load(
-    device: GPUDevice,
+    gpu: GPUDevice,
     weights: WeightSource,
     options: GpuEngineOptions,
   ): Promise<GpuMoeEngine> {
     const spec = weights.spec;
+    // Every buffer made here is destroyed by close() (benchmarks load several engines in turn).
+    const owned: GPUBuffer[] = [];
+    const device = trackBuffers(gpu, owned);
     if (spec.hidden % 2 || spec.expertIntermediate % 2 || spec.headDim % 2) {
       throw new Error(
         'the WGSL engine needs even hidden, intermediate and head sizes (packed f16 pairs)',
@@ -204,7 +228,7 @@ export class GpuMoeEngine implements MoeEngine {
     const embed = await matrix(EMBED);
     const lmHead = spec.tieEmbeddings ? embed : await matrix(LM_HEAD);
     const tier = await ExpertTier.load(
-      device,
+      gpu,
       weights,
       options.policy === 'all-gpu' ? 'gpu-only' : 'host',
       slots,
@@ -249,7 +273,7 @@ export class GpuMoeEngine implements MoeEngine {
         }),
       ]),
     ) as Scratch;
-    const ops = await MoeOps.create(device, 8 * T + 4 * T * K + 64, maxPositions);
+    const ops = await MoeOps.create(gpu, 8 * T + 4 * T * K + 64, maxPositions);
     return new GpuMoeEngine(
       spec,
       maxSequences,
@@ -257,7 +281,7 @@ export class GpuMoeEngine implements MoeEngine {
       maxStepTokens,
       options.policy,
       new ExpertCache(spec.layers, spec.numExperts, slots),
-      device,
+      gpu,
       ops,
       layers,
       tier,
@@ -272,6 +296,7 @@ export class GpuMoeEngine implements MoeEngine {
         size: 12 * T * K,
         usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
       }),
+      owned,
     ).#warmAllGpu();
   }
 
@@ -304,6 +329,16 @@ export class GpuMoeEngine implements MoeEngine {
     };
   }
 
+  /** Zeroes hits, misses, bytes moved and stall times (e.g. after a warm-up or the prefill). */
+  resetCounters(): void {
+    this.cache.hits = 0;
+    this.cache.misses = 0;
+    this.cache.prefetches = 0;
+    this.cache.prefetchUsed = 0;
+    this.#bytesMoved = 0;
+    this.#stallMs.fill(0);
+  }
+
   /** Bytes of GPU memory held for routed experts. */
   get expertGpuBytes(): number {
     return this.tier.gpuBytes;
@@ -312,6 +347,8 @@ export class GpuMoeEngine implements MoeEngine {
   async close(): Promise<void> {
     await this.device.queue.onSubmittedWorkDone();
     this.tier.destroy();
+    this.ops.destroy();
+    for (const buffer of this.owned) buffer.destroy();
   }
 
   async step(entries: StepEntry[], observe?: RouteObserver): Promise<Float32Array[]> {

@@ -159,6 +159,12 @@ export class MoeOps {
     });
   }
 
+  destroy(): void {
+    this.params.buffer.destroy();
+    this.meta.buffer.destroy();
+    this.#dummy.destroy();
+  }
+
   /** Uploads this batch's parameters and lists; call right before `batch.submit()`. */
   flush(): void {
     this.params.flush();

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { register as registerClosure } from './closure.ts';
 import { register as registerHw } from './hw.ts';
 import { register as registerInfo } from './info.ts';
+import { register as registerMoe } from './moe.ts';
 import { register as registerNs } from './ns.ts';
 import { register as registerPlot } from './plot.ts';
 import { register as registerStart } from './start.ts';
@@ -17,4 +18,5 @@ export const COMMAND_MODULES: ((program: Command) => void)[] = [
   registerNs,
   registerPlot,
   registerClosure,
+  registerMoe,
 ];
