@@ -143,9 +143,16 @@ export class GpuMoeEngine implements MoeEngine {
     // Every buffer made here is destroyed by close() (benchmarks load several engines in turn).
     const owned: GPUBuffer[] = [];
     const device = trackBuffers(gpu, owned);
-    if (spec.hidden % 2 || spec.expertIntermediate % 2 || spec.headDim % 2) {
+    const widths = [
+      spec.hidden,
+      spec.heads * spec.headDim,
+      spec.expertIntermediate,
+      spec.denseIntermediate,
+      spec.sharedExpert?.intermediate ?? 8,
+    ];
+    if (widths.some((w) => w % 8 !== 0) || spec.headDim % 2 !== 0) {
       throw new Error(
-        'the WGSL engine needs even hidden, intermediate and head sizes (packed f16 pairs)',
+        `the WGSL engine needs hidden, attention and intermediate sizes that are multiples of 8 (16-byte weight loads); got ${widths.join(', ')}`,
       );
     }
     const maxSequences = options.maxSequences ?? 4;

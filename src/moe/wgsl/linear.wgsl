@@ -1,7 +1,7 @@
 // y[t, r] = sum_k W[r, k] x[t, k] (+ bias[r]) for f16 weights packed two per u32 (HF's [out, in]
 // layout) and f32 activations, f32 accumulation. One workgroup computes ROWS rows for TOK tokens;
-// its 64 threads stride over k (coalesced) and a fixed tree reduction finishes, so results are
-// bit-identical run to run. Routed experts use the same kernel: input rows gathered through a
+// its 64 threads stride over k eight weights (one 16-byte load) at a time, coalesced, and a fixed
+// tree reduction finishes, so results are bit-identical run to run. Needs k % 8 == 0. Routed experts use the same kernel: input rows gathered through a
 // token list, output rows scattered to (token, k) slots and scaled by the router weight.
 // With GATE_UP the matrix holds gate rows then up rows and the output is silu(gate . x) * (up . x).
 struct Params {
@@ -19,8 +19,8 @@ struct Params {
   scatter: u32,
 }
 
-@group(0) @binding(0) var<storage, read> W: array<u32>;
-@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(0) var<storage, read> W: array<vec4<u32>>;
+@group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read> lists: array<u32>;
@@ -38,7 +38,9 @@ var<workgroup> red: array<f32, 2u * N * WG>;
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let row0 = wid.x * ROWS;
   let tok0 = wid.y * TOK;
-  let half_cols = p.cols / 2u;
+  // In units of 8 weights: one vec4<u32> of W, two vec4<f32> of x.
+  let octs = p.cols / 8u;
+  let w_base = p.w_offset / 4u;
   var src: array<u32, TOK>;
   var live: array<bool, TOK>;
   for (var tt = 0u; tt < TOK; tt++) {
@@ -46,23 +48,31 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     live[tt] = t < p.tokens;
     var s = t;
     if (p.gather != 0u && live[tt]) { s = lists[p.gather_offset + t]; }
-    src[tt] = p.in_base + s * p.cols;
+    src[tt] = (p.in_base + s * p.cols) / 4u;
   }
   var acc: array<f32, N>;
   var acc_up: array<f32, N>;
-  for (var c = lid; c < half_cols; c += WG) {
-    var xv: array<vec2<f32>, TOK>;
+  for (var c = lid; c < octs; c += WG) {
+    var xa: array<vec4<f32>, TOK>;
+    var xb: array<vec4<f32>, TOK>;
     for (var tt = 0u; tt < TOK; tt++) {
-      if (live[tt]) { xv[tt] = vec2<f32>(X[src[tt] + 2u * c], X[src[tt] + 2u * c + 1u]); }
+      if (live[tt]) {
+        xa[tt] = X[src[tt] + 2u * c];
+        xb[tt] = X[src[tt] + 2u * c + 1u];
+      }
     }
     for (var rr = 0u; rr < ROWS; rr++) {
       let r = row0 + rr;
       if (r >= p.rows) { break; }
-      let w = unpack2x16float(W[p.w_offset + r * half_cols + c]);
-      for (var tt = 0u; tt < TOK; tt++) { acc[rr * TOK + tt] += dot(w, xv[tt]); }
+      let w = W[w_base + r * octs + c];
+      let wa = vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));
+      let wb = vec4<f32>(unpack2x16float(w.z), unpack2x16float(w.w));
+      for (var tt = 0u; tt < TOK; tt++) { acc[rr * TOK + tt] += dot(wa, xa[tt]) + dot(wb, xb[tt]); }
       if (GATE_UP) {
-        let u = unpack2x16float(W[p.w_offset + (p.rows + r) * half_cols + c]);
-        for (var tt = 0u; tt < TOK; tt++) { acc_up[rr * TOK + tt] += dot(u, xv[tt]); }
+        let u = W[w_base + (p.rows + r) * octs + c];
+        let ua = vec4<f32>(unpack2x16float(u.x), unpack2x16float(u.y));
+        let ub = vec4<f32>(unpack2x16float(u.z), unpack2x16float(u.w));
+        for (var tt = 0u; tt < TOK; tt++) { acc_up[rr * TOK + tt] += dot(ua, xa[tt]) + dot(ub, xb[tt]); }
       }
     }
   }
