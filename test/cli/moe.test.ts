@@ -1,0 +1,83 @@
+// `driftflow moe` as a user runs it: make a tiny model, generate from text and token ids on the CPU
+// path with JSON output, and clear errors for bad ids, a prompt longer than the context and an
+// unknown family.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+function driftflow(...args: string[]) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('driftflow moe CLI', () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'driftflow-moe-cli-')), 'tiny');
+
+  it('make-tiny writes a loadable model; generate --json returns ids and text per prompt', () => {
+    const made = driftflow('moe', 'make-tiny', '--arch', 'mixtral', '--out', dir, '--shards', '2');
+    assert.equal(made.code, 0, made.stderr);
+    const { code, stdout, stderr } = driftflow(
+      'moe',
+      'generate',
+      '--model',
+      dir,
+      '--prompt',
+      'the cat',
+      '--prompt-ids',
+      '3,17,42',
+      '--max-tokens',
+      '5',
+      '--device',
+      'wasm',
+      '--json',
+    );
+    assert.equal(code, 0, stderr);
+    const out = JSON.parse(stdout);
+    assert.equal(out.arch, 'mixtral');
+    assert.equal(out.results.length, 2);
+    assert.deepEqual(out.results[1].prompt_ids, [3, 17, 42]);
+    for (const r of out.results) {
+      assert.ok(r.token_ids.length >= 1 && r.token_ids.length <= 5);
+      assert.equal(typeof r.text, 'string');
+    }
+    assert.ok(out.timing.decode_tokens_per_s > 0);
+  });
+
+  it('bad token ids, a too-long prompt and an unknown family are clear errors', () => {
+    const ids = driftflow(
+      'moe',
+      'generate',
+      '--model',
+      dir,
+      '--prompt-ids',
+      '3,99999',
+      '--device',
+      'wasm',
+    );
+    assert.notEqual(ids.code, 0);
+    assert.match(ids.stderr, /token id 99999 is outside the vocabulary/);
+    const long = driftflow(
+      'moe',
+      'generate',
+      '--model',
+      dir,
+      '--prompt-ids',
+      '1,2,3,4,5,6,7,8,9,10',
+      '--max-context',
+      '8',
+      '--device',
+      'wasm',
+    );
+    assert.notEqual(long.code, 0);
+    assert.match(long.stderr, /needs 10 positions but the KV cache holds 8/);
+    const arch = driftflow('moe', 'make-tiny', '--arch', 'llama', '--out', dir);
+    assert.equal(arch.code, 2);
+    assert.match(arch.stderr, /--arch/);
+  });
+});
