@@ -45,6 +45,14 @@ export interface MoeEngine {
   close(): Promise<void>;
 }
 
+/** A step the engine cannot run as asked (bad slot, token id or length): the caller's to fix. */
+export class InvalidRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidRequestError';
+  }
+}
+
 export class SequenceTooLongError extends Error {
   constructor(slot: number, needed: number, limit: number) {
     super(
@@ -60,17 +68,20 @@ export function checkStep(engine: MoeEngine, entries: StepEntry[]): void {
   const seen = new Set<number>();
   for (const { slot, tokens } of entries) {
     if (!Number.isInteger(slot) || slot < 0 || slot >= engine.maxSequences) {
-      throw new Error(`slot ${slot} is outside 0..${engine.maxSequences - 1}`);
+      throw new InvalidRequestError(`slot ${slot} is outside 0..${engine.maxSequences - 1}`);
     }
-    if (seen.has(slot)) throw new Error(`slot ${slot} appears twice in one step`);
+    if (seen.has(slot)) throw new InvalidRequestError(`slot ${slot} appears twice in one step`);
     seen.add(slot);
-    if (tokens.length === 0) throw new Error(`slot ${slot}: a step needs at least one token`);
+    if (tokens.length === 0)
+      throw new InvalidRequestError(`slot ${slot}: a step needs at least one token`);
     const needed = engine.length(slot) + tokens.length;
     if (needed > engine.maxPositions)
       throw new SequenceTooLongError(slot, needed, engine.maxPositions);
     for (const t of tokens) {
       if (!Number.isInteger(t) || t < 0 || t >= engine.spec.vocab) {
-        throw new Error(`token id ${t} is outside the vocabulary 0..${engine.spec.vocab - 1}`);
+        throw new InvalidRequestError(
+          `token id ${t} is outside the vocabulary 0..${engine.spec.vocab - 1}`,
+        );
       }
     }
   }

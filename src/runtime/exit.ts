@@ -12,6 +12,10 @@ const EXPECTED_ERRORS: Record<string, number> = {
   UsageError: 2,
   DeviceUnavailableError: 2,
   InvalidConfigError: 2,
+  CheckpointError: 2,
+  ModelConfigError: 2,
+  InvalidRequestError: 2,
+  SequenceTooLongError: 2,
   BlowUpError: 3,
 };
 
