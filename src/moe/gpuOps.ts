@@ -117,6 +117,21 @@ export interface LinearCall {
   gateUp?: boolean;
 }
 
+/** Tokens and attention geometry shared by the RoPE/KV-store and attention kernels. */
+export interface AttentionShape {
+  tokens: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  maxPositions: number;
+  /** Meta offset of the tokens' (slot, position) pairs. */
+  metaOffset: number;
+}
+
+function shapeParams(s: AttentionShape): number[] {
+  return [s.tokens, s.heads, s.kvHeads, s.headDim, s.maxPositions, s.metaOffset];
+}
+
 export class MoeOps {
   readonly params: ParamArena;
   readonly #dummy: GPUBuffer;
@@ -245,23 +260,9 @@ export class MoeOps {
       vCache: GPUBuffer;
       invFreq: GPUBuffer;
     },
-    s: {
-      tokens: number;
-      heads: number;
-      kvHeads: number;
-      headDim: number;
-      maxPositions: number;
-      metaOffset: number;
-    },
+    s: AttentionShape,
   ): void {
-    const p = this.params.push([
-      s.tokens,
-      s.heads,
-      s.kvHeads,
-      s.headDim,
-      s.maxPositions,
-      s.metaOffset,
-    ]);
+    const p = this.params.push(shapeParams(s));
     const threads = ((s.heads + s.kvHeads) * s.headDim) / 2;
     batch.dispatch(
       this.k.rope,
@@ -273,26 +274,9 @@ export class MoeOps {
   attention(
     batch: CommandBatch,
     b: { q: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; out: GPUBuffer },
-    s: {
-      tokens: number;
-      heads: number;
-      kvHeads: number;
-      headDim: number;
-      maxPositions: number;
-      metaOffset: number;
-      window: number;
-    },
+    s: AttentionShape & { window: number },
   ): void {
-    const p = this.params.push([
-      s.tokens,
-      s.heads,
-      s.kvHeads,
-      s.headDim,
-      s.maxPositions,
-      s.metaOffset,
-      s.window,
-      { f: 1 / Math.sqrt(s.headDim) },
-    ]);
+    const p = this.params.push([...shapeParams(s), s.window, { f: 1 / Math.sqrt(s.headDim) }]);
     batch.dispatch(
       this.k.attention,
       [b.q, b.kCache, b.vCache, b.out, this.meta.buffer, p],
