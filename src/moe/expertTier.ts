@@ -4,9 +4,9 @@
  * policy fills from it with `copyBufferToBuffer`. In `gpu-only` mode (policy all-gpu) there is no
  * host tier: every expert is uploaded once into its own slot.
  */
-import { HostBuffer } from '../runtime/buffers.ts';
+import { createBufferFrom, HostBuffer, storageUsage } from '../runtime/buffers.ts';
 import type { CommandBatch } from '../runtime/commands.ts';
-import { uploadF16 } from './gpuOps.ts';
+import { expertBytes } from './config.ts';
 import type { WeightSource } from './weights.ts';
 
 export class ExpertTier {
@@ -26,8 +26,8 @@ export class ExpertTier {
     onLoad?: (done: number, total: number) => void,
   ): Promise<ExpertTier> {
     const spec = weights.spec;
-    const count = 3 * spec.hidden * spec.expertIntermediate;
-    const bytes = 2 * count;
+    const bytes = expertBytes(spec);
+    const count = bytes / 2;
     const moe = spec.layerKinds.map((k) => k === 'moe');
     const total = moe.filter(Boolean).length * spec.numExperts;
     let done = 0;
@@ -39,7 +39,14 @@ export class ExpertTier {
       if (!moe[l]) continue;
       for (let e = 0; e < spec.numExperts; e++) {
         if (mode === 'gpu-only') {
-          slots[l]!.push(uploadF16(device, await weights.readExpertF16(l, e), `expert ${l}.${e}`));
+          slots[l]!.push(
+            createBufferFrom(
+              device,
+              await weights.readExpertF16(l, e),
+              storageUsage(),
+              `expert ${l}.${e}`,
+            ),
+          );
         } else {
           const buffer = new HostBuffer(device, bytes, `host expert ${l}.${e}`);
           const mapped = buffer.mapped!;

@@ -11,9 +11,9 @@
  * one dispatch), and carries on to the next router. With `lookahead`, layer l+1's router is also
  * applied to layer l's hidden state and its predicted experts are copied in at layer l.
  */
-import { readBuffer } from '../runtime/buffers.ts';
+import { createBufferFrom, readBuffer, storageUsage } from '../runtime/buffers.ts';
 import { CommandBatch } from '../runtime/commands.ts';
-import { type MoeSpec, ropeInverseFrequencies } from './config.ts';
+import { expertBytes, type MoeSpec, ropeInverseFrequencies } from './config.ts';
 import {
   checkStep,
   type EngineCounters,
@@ -23,7 +23,7 @@ import {
   type TokenRoute,
 } from './engine.ts';
 import { ExpertCache, type Policy, slotsPerLayer } from './expertCache.ts';
-import { MoeOps, uploadF16 } from './gpuOps.ts';
+import { MoeOps } from './gpuOps.ts';
 import { ExpertTier } from './expertTier.ts';
 import { EMBED, FINAL_NORM, LM_HEAD, layerNames } from './tensorNames.ts';
 import type { WeightSource } from './weights.ts';
@@ -165,23 +165,14 @@ export class GpuMoeEngine implements MoeEngine {
       policy: options.policy,
       experts: spec.numExperts,
       moeLayers,
-      expertBytes: 3 * spec.hidden * spec.expertIntermediate * 2,
+      expertBytes: expertBytes(spec),
       expertsPerLayer: options.expertsPerLayer,
       budgetBytes: options.budgetBytes,
     });
-    const f32 = (data: Float32Array, label: string): GPUBuffer => {
-      const b = device.createBuffer({
-        label,
-        size: Math.max(4, data.byteLength),
-        usage: GPUBufferUsage.STORAGE,
-        mappedAtCreation: true,
-      });
-      new Float32Array(b.getMappedRange()).set(data);
-      b.unmap();
-      return b;
-    };
+    const f32 = (data: Float32Array, label: string): GPUBuffer =>
+      createBufferFrom(device, data, GPUBufferUsage.STORAGE, label);
     const matrix = async (name: string): Promise<GPUBuffer> =>
-      uploadF16(device, await weights.readF16(name), name);
+      createBufferFrom(device, await weights.readF16(name), storageUsage(), name);
     const maybeF32 = async (name: string | null): Promise<GPUBuffer | null> =>
       name ? f32(await weights.readF32(name), name) : null;
     const mlp = async (
@@ -199,7 +190,7 @@ export class GpuMoeEngine implements MoeEngine {
         all.set(p, at);
         at += p.length;
       }
-      return uploadF16(device, all, names.gate);
+      return createBufferFrom(device, all, storageUsage(), names.gate);
     };
     const cacheBytes = 4 * maxSequences * maxPositions * spec.kvHeads * spec.headDim;
     const layers: GpuLayer[] = [];

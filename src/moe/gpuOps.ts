@@ -7,7 +7,7 @@
  * ids, (slot, position) pairs, expert token lists) into a storage arena; both are uploaded with one
  * `writeBuffer` each just before the batch is submitted, which the queue orders before the batch.
  */
-import { align4, createStorageBuffer } from '../runtime/buffers.ts';
+import { createStorageBuffer } from '../runtime/buffers.ts';
 import type { CommandBatch } from '../runtime/commands.ts';
 import { getKernel, type Kernel, loadWgsl } from '../runtime/kernels.ts';
 
@@ -311,17 +311,4 @@ export class MoeOps {
       [Math.ceil(s.hidden / 64), s.tokens],
     );
   }
-}
-
-/** A read-only upload of f16 bits as a packed u32 storage buffer. */
-export function uploadF16(device: GPUDevice, bits: Uint16Array, label: string): GPUBuffer {
-  const buffer = device.createBuffer({
-    label,
-    size: align4(Math.max(4, bits.byteLength)),
-    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
-    mappedAtCreation: true,
-  });
-  new Uint16Array(buffer.getMappedRange(), 0, bits.length).set(bits);
-  buffer.unmap();
-  return buffer;
 }

@@ -69,7 +69,7 @@ export function matvec(
   return out;
 }
 
-/** RMSNorm of consecutive groups of `dim` values of x, in place of a copy. */
+/** RMSNorm of consecutive groups of `dim` values of x, into a new array. */
 export function rmsNorm(
   x: Float32Array,
   weight: Float32Array,

@@ -1,6 +1,5 @@
 // The driftflow CLI as a user runs it: JSON output, clear errors and exit codes for bad input.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,14 +8,7 @@ import { kySpectrum } from '../../src/closure/reportStats.ts';
 import { readH5 } from '../../src/io/hdf5.ts';
 import { SpectralGrid } from '../../src/spectral/grid.ts';
 import { Transforms2d } from '../../src/spectral/transforms2d.ts';
-
-function driftflow(...args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { driftflow } from '../helpers/cli.ts';
 
 describe('driftflow CLI', () => {
   it('info --json describes the chosen device', () => {

@@ -2,19 +2,11 @@
 // path with JSON output, and clear errors for bad ids, a prompt longer than the context and an
 // unknown family.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-
-function driftflow(...args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { driftflow } from '../helpers/cli.ts';
 
 describe('driftflow moe CLI', () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'driftflow-moe-cli-')), 'tiny');
