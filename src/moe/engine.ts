@@ -29,6 +29,10 @@ export interface EngineCounters {
   bytesMoved: number;
   /** Wall-clock milliseconds spent waiting for expert loads (GPU engine), per MoE layer. */
   stallMs: number[];
+  /** GPU memory the engine holds (weights, expert slots, KV cache, scratch); 0 on the CPU. */
+  gpuBytes: number;
+  /** The part of gpuBytes held by routed-expert slots. */
+  expertGpuBytes: number;
 }
 
 export interface MoeEngine {

@@ -324,6 +324,8 @@ export class GpuMoeEngine implements MoeEngine {
       expertMisses: this.cache.misses,
       bytesMoved: this.#bytesMoved,
       stallMs: this.#stallMs.slice(),
+      gpuBytes: this.owned.reduce((a, b) => a + b.size, 0) + this.tier.gpuBytes + this.ops.gpuBytes,
+      expertGpuBytes: this.tier.gpuBytes,
     };
   }
 
@@ -335,11 +337,6 @@ export class GpuMoeEngine implements MoeEngine {
     this.cache.prefetchUsed = 0;
     this.#bytesMoved = 0;
     this.#stallMs.fill(0);
-  }
-
-  /** Bytes of GPU memory held for routed experts. */
-  get expertGpuBytes(): number {
-    return this.tier.gpuBytes;
   }
 
   async close(): Promise<void> {

@@ -174,6 +174,11 @@ export class MoeOps {
     });
   }
 
+  /** GPU bytes of the parameter and meta arenas. */
+  get gpuBytes(): number {
+    return this.params.buffer.size + this.meta.buffer.size + this.#dummy.size;
+  }
+
   destroy(): void {
     this.params.buffer.destroy();
     this.meta.buffer.destroy();

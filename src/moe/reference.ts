@@ -200,7 +200,14 @@ export class ReferenceEngine implements MoeEngine {
   }
 
   counters(): EngineCounters {
-    return { expertHits: 0, expertMisses: 0, bytesMoved: 0, stallMs: [] };
+    return {
+      expertHits: 0,
+      expertMisses: 0,
+      bytesMoved: 0,
+      stallMs: [],
+      gpuBytes: 0,
+      expertGpuBytes: 0,
+    };
   }
 
   async close(): Promise<void> {}

@@ -6,6 +6,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { driftflow } from '../helpers/cli.ts';
 
 describe('driftflow moe CLI', () => {
@@ -71,5 +74,43 @@ describe('driftflow moe CLI', () => {
     const arch = driftflow('moe', 'make-tiny', '--arch', 'llama', '--out', dir);
     assert.equal(arch.code, 2);
     assert.match(arch.stderr, /--arch/);
+  });
+
+  it('serve answers over HTTP on the port it prints and drains on SIGTERM (exit 0)', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'moe',
+        'serve',
+        '--model',
+        dir,
+        '--port',
+        '0',
+        '--device',
+        'wasm',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+      const url = /listening on (http:\S+)/.exec(line)?.[1];
+      assert.ok(url, `unexpected first line: ${line} ${stderr}`);
+      const response = await fetch(`${url}/v1/completions`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'tiny', prompt: 'the cat', max_tokens: 3 }),
+      });
+      assert.equal(response.status, 200);
+      const body = (await response.json()) as { usage: { completion_tokens: number } };
+      assert.ok(body.usage.completion_tokens >= 1);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0, stderr);
   });
 });

@@ -2,14 +2,18 @@
  * `driftflow moe ...`: Mixture-of-Experts inference on Hugging Face checkpoints.
  *   make-tiny  writes a small random model of a family in the exact HF layout (for tests)
  *   generate   completes prompts (text, chat or token ids) with an offloading policy
+ *   serve      an OpenAI-compatible HTTP server (continuous batching, SSE streaming)
  */
+import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { deviceLabel, type DevicePreference } from '../../runtime/device.ts';
 import { SUPPORTED_ARCHS } from '../../moe/config.ts';
 import { parseBytes, POLICIES } from '../../moe/expertCache.ts';
 import { generateBatch } from '../../moe/generate.ts';
-import { openModel } from '../../moe/open.ts';
+import { openModel, type OpenModel } from '../../moe/open.ts';
+import { ContinuousBatcher } from '../../moe/batcher.ts';
+import { MoeServer } from '../../moe/serve/server.ts';
 import { makeTinyModel } from '../../moe/tiny.ts';
 import { deviceOption, jsonFlag, parseOptions, positiveInt, UsageError } from '../options.ts';
 import { createProgress, printJson } from '../output.ts';
@@ -24,22 +28,74 @@ const TinyOptions = z.object({
   experts: positiveInt.optional(),
 });
 
-const GenerateOptions = z.object({
+/** Options every command that opens a model shares (engine, offloading policy, device). */
+const engineSchema = {
   model: z.string().min(1),
-  prompt: z.array(z.string()).optional(),
-  promptIds: z.array(z.string()).optional(),
-  chat: z.boolean().default(false),
-  maxTokens: z.coerce.number().int().nonnegative().default(32),
   policy: z.enum(POLICIES).default('all-gpu'),
   gpuExpertsPerLayer: positiveInt.optional(),
   gpuExpertBudget: z.string().optional(),
   maxContext: positiveInt.default(1024),
+  device: deviceOption,
+};
+
+function addEngineOptions(command: Command): Command {
+  return command
+    .requiredOption('--model <dir>', 'Hugging Face model folder')
+    .option('--policy <policy>', POLICIES.join(' | '), 'all-gpu')
+    .option('--gpu-experts-per-layer <n>', 'GPU expert slots per MoE layer (lru, lookahead)')
+    .option(
+      '--gpu-expert-budget <bytes>',
+      'GPU bytes for routed experts, e.g. 2GiB (lru, lookahead)',
+    )
+    .option('--max-context <n>', 'KV-cache positions per sequence', '1024')
+    .option('--device <device>', 'auto | webgpu | wasm', 'auto');
+}
+
+async function openFor(
+  o: z.infer<z.ZodObject<typeof engineSchema>>,
+  maxSequences: number,
+): Promise<OpenModel> {
+  let progress: ReturnType<typeof createProgress> | undefined;
+  const model = await openModel({
+    model: o.model,
+    device: o.device as DevicePreference,
+    policy: o.policy,
+    expertsPerLayer: o.gpuExpertsPerLayer,
+    budgetBytes: o.gpuExpertBudget === undefined ? undefined : parseBytes(o.gpuExpertBudget),
+    maxSequences,
+    maxContext: o.maxContext,
+    onLoad: (done, total) => {
+      progress ??= createProgress('loading experts', total);
+      progress.update(done);
+    },
+  });
+  progress?.stop();
+  return model;
+}
+
+const GenerateOptions = z.object({
+  ...engineSchema,
+  prompt: z.array(z.string()).optional(),
+  promptIds: z.array(z.string()).optional(),
+  chat: z.boolean().default(false),
+  maxTokens: z.coerce.number().int().nonnegative().default(32),
   temperature: z.coerce.number().nonnegative().default(0),
   topK: z.coerce.number().int().nonnegative().default(0),
   topP: z.coerce.number().gt(0).lte(1).default(1),
   seed: z.coerce.number().int().nonnegative().default(0),
-  device: deviceOption,
   json: jsonFlag,
+});
+
+const ServeOptions = z.object({
+  ...engineSchema,
+  port: z.coerce.number().int().min(0).max(65535).default(8000),
+  host: z.string().min(1).default('127.0.0.1'),
+  servedModelName: z.string().min(1).optional(),
+  maxBatch: positiveInt.default(8),
+  maxQueue: z.coerce.number().int().nonnegative().default(64),
+  maxTokensLimit: positiveInt.optional(),
+  defaultMaxTokens: positiveInt.default(256),
+  maxBody: z.string().default('1MiB'),
 });
 
 function parseIds(text: string): number[] {
@@ -71,45 +127,22 @@ export function register(program: Command): void {
         `wrote a tiny ${o.arch} model (${JSON.stringify(config.architectures)}) to ${o.out}`,
       );
     });
-  moe
-    .command('generate')
-    .description('complete prompts with a Hugging Face MoE model')
-    .requiredOption('--model <dir>', 'Hugging Face model folder')
+  addEngineOptions(
+    moe.command('generate').description('complete prompts with a Hugging Face MoE model'),
+  )
     .option('--prompt <text...>', 'prompt text (several: one batch)')
     .option('--prompt-ids <ids...>', 'prompt token ids, e.g. 3,17,42 (several: one batch)')
     .option('--chat', "wrap each prompt as a user message with the model's chat template")
     .option('--max-tokens <n>', 'tokens to generate per prompt', '32')
-    .option('--policy <policy>', POLICIES.join(' | '), 'all-gpu')
-    .option('--gpu-experts-per-layer <n>', 'GPU expert slots per MoE layer (lru, lookahead)')
-    .option(
-      '--gpu-expert-budget <bytes>',
-      'GPU bytes for routed experts, e.g. 2GiB (lru, lookahead)',
-    )
-    .option('--max-context <n>', 'KV-cache positions per sequence', '1024')
     .option('--temperature <t>', '0 = greedy', '0')
     .option('--top-k <k>', '0 = off', '0')
     .option('--top-p <p>', '1 = off', '1')
     .option('--seed <n>', 'sampling seed', '0')
-    .option('--device <device>', 'auto | webgpu | wasm', 'auto')
     .option('--json', 'print JSON (token ids, text, timing, cache counters)')
     .action(async (raw) => {
       const o = parseOptions(GenerateOptions, raw);
       if (!o.prompt && !o.promptIds) throw new UsageError('give --prompt or --prompt-ids');
-      let progress: ReturnType<typeof createProgress> | undefined;
-      const model = await openModel({
-        model: o.model,
-        device: o.device as DevicePreference,
-        policy: o.policy,
-        expertsPerLayer: o.gpuExpertsPerLayer,
-        budgetBytes: o.gpuExpertBudget === undefined ? undefined : parseBytes(o.gpuExpertBudget),
-        maxSequences: (o.prompt?.length ?? 0) + (o.promptIds?.length ?? 0),
-        maxContext: o.maxContext,
-        onLoad: (done, total) => {
-          progress ??= createProgress('loading experts', total);
-          progress.update(done);
-        },
-      });
-      progress?.stop();
+      const model = await openFor(o, (o.prompt?.length ?? 0) + (o.promptIds?.length ?? 0));
       const { engine, tokenizer } = model;
       const prompts = [
         ...(o.prompt ?? []).map((text) =>
@@ -160,5 +193,52 @@ export function register(program: Command): void {
             `decode ${output.timing.decode_tokens_per_s.toFixed(1)} tok/s, hit ratio ${output.cache.hit_ratio?.toFixed(3) ?? 'n/a'}`,
         );
       }
+    });
+  addEngineOptions(
+    moe
+      .command('serve')
+      .description('OpenAI-compatible server (/v1/completions, /v1/chat/completions)'),
+  )
+    .option('--port <n>', 'TCP port (0: any free port)', '8000')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--served-model-name <name>', "the 'model' clients send (default: the folder name)")
+    .option('--max-batch <n>', 'sequences decoded together (KV-cache slots)', '8')
+    .option('--max-queue <n>', 'requests waiting for a slot before answering 429', '64')
+    .option(
+      '--max-tokens-limit <n>',
+      'largest max_tokens a request may ask (default: --max-context)',
+    )
+    .option('--default-max-tokens <n>', 'max_tokens when a request gives none', '256')
+    .option('--max-body <bytes>', 'largest request body', '1MiB')
+    .action(async (raw) => {
+      const o = parseOptions(ServeOptions, raw);
+      const model = await openFor(o, o.maxBatch);
+      const { engine, tokenizer } = model;
+      const batcher = new ContinuousBatcher(engine, {
+        maxQueue: o.maxQueue,
+        eos: tokenizer.eosIds,
+      });
+      const info = {
+        modelName: o.servedModelName ?? basename(resolve(o.model)),
+        arch: engine.spec.arch,
+        device: deviceLabel(model.device),
+        policy: o.policy,
+      };
+      const server = new MoeServer(batcher, tokenizer, info, {
+        maxBodyBytes: parseBytes(o.maxBody),
+        maxTokens: o.maxTokensLimit ?? o.maxContext,
+        defaultMaxTokens: o.defaultMaxTokens,
+      });
+      const port = await server.listen(o.port, o.host);
+      // One line on stdout with the address (scripts and tests read it); the rest on stderr.
+      console.log(`listening on http://${o.host}:${port}`);
+      console.error(
+        `serving '${info.modelName}' (${info.arch}, ${info.device}, ${info.policy}, batch ${o.maxBatch}); SIGTERM drains and exits`,
+      );
+      await new Promise<void>((done) => process.once('SIGTERM', () => done()));
+      console.error('draining: no new requests; waiting for running ones');
+      await server.close();
+      await engine.close();
+      await model.checkpoint.close();
     });
 }
