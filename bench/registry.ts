@@ -1,6 +1,7 @@
 /** The benchmarks `npm run bench` knows; each returns its parameters and measured results. */
 import type { ComputeDevice } from '../src/runtime/device.ts';
 import { moeBenchmark } from './moe.ts';
+import { moeKernelsBenchmark } from './moeKernels.ts';
 import { solversBenchmark } from './solvers.ts';
 import { streamBenchmark } from './stream.ts';
 
@@ -17,4 +18,5 @@ export const BENCHMARKS: Record<string, Benchmark> = {
   stream: streamBenchmark,
   solvers: solversBenchmark,
   moe: moeBenchmark,
+  'moe-kernels': moeKernelsBenchmark,
 };

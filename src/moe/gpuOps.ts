@@ -12,6 +12,14 @@ import type { CommandBatch } from '../runtime/commands.ts';
 import { getKernel, type Kernel, loadWgsl } from '../runtime/kernels.ts';
 
 const PARAM_STRIDE = 256;
+/** Linear layers with at most this many tokens (decode) use gemv.wgsl, the rest linear.wgsl. */
+export const GEMV_TOKEN_BUCKETS = [1, 2, 4, 8] as const;
+export interface GemvConfig {
+  /** Threads sharing one weight row (power of two). */
+  threadsPerRow: number;
+  workgroup: number;
+}
+export const GEMV: GemvConfig = { threadsPerRow: 16, workgroup: 128 };
 const PARAM_BYTES = 64;
 
 class ParamArena {
@@ -143,12 +151,21 @@ export class MoeOps {
       'linear' | 'gateUp' | 'rmsnorm' | 'embed' | 'rope' | 'attention' | 'router' | 'combine',
       Kernel
     >,
+    /** gemv.wgsl by token bucket (1, 2, 4, 8), plain and gate/up. */
+    private readonly gemv: Map<string, Kernel>,
+    private readonly gemvConfig: GemvConfig | null,
   ) {
     this.params = new ParamArena(device, 8192);
     this.#dummy = createStorageBuffer(device, 16, 'moe dummy');
   }
 
-  static async create(device: GPUDevice, metaWords: number, maxPositions: number): Promise<MoeOps> {
+  /** `gemv: null` runs every linear layer with the tiled kernel (for comparisons). */
+  static async create(
+    device: GPUDevice,
+    metaWords: number,
+    maxPositions: number,
+    gemvConfig: GemvConfig | null = GEMV,
+  ): Promise<MoeOps> {
     const load = (name: string): Promise<string> =>
       loadWgsl(`./wgsl/${name}.wgsl`, import.meta.url);
     const kernel = async (name: string, constants?: Record<string, number>): Promise<Kernel> =>
@@ -158,20 +175,45 @@ export class MoeOps {
         ...(constants ? { constants } : {}),
       });
     const linear = await load('linear');
-    return new MoeOps(device, new MetaArena(device, metaWords), {
-      linear: await getKernel(device, { code: linear, label: 'moe linear' }),
-      gateUp: await getKernel(device, {
-        code: linear,
-        label: 'moe gate_up',
-        constants: { GATE_UP: 1 },
-      }),
-      rmsnorm: await kernel('rmsnorm'),
-      embed: await kernel('embed'),
-      rope: await kernel('rope_store'),
-      attention: await kernel('attention', { MAX_POS: maxPositions }),
-      router: await kernel('router'),
-      combine: await kernel('combine'),
-    });
+    const gemvCode = await load('gemv');
+    const gemv = new Map<string, Kernel>();
+    for (const tok of gemvConfig ? GEMV_TOKEN_BUCKETS : []) {
+      for (const gateUp of [false, true]) {
+        gemv.set(
+          `${tok}${gateUp ? 'g' : ''}`,
+          await getKernel(device, {
+            code: gemvCode,
+            label: `moe gemv ${tok}${gateUp ? ' gate_up' : ''}`,
+            constants: {
+              TOK: tok,
+              TPR: gemvConfig!.threadsPerRow,
+              WG: gemvConfig!.workgroup,
+              GATE_UP: +gateUp,
+            },
+          }),
+        );
+      }
+    }
+    return new MoeOps(
+      device,
+      new MetaArena(device, metaWords),
+      {
+        linear: await getKernel(device, { code: linear, label: 'moe linear' }),
+        gateUp: await getKernel(device, {
+          code: linear,
+          label: 'moe gate_up',
+          constants: { GATE_UP: 1 },
+        }),
+        rmsnorm: await kernel('rmsnorm'),
+        embed: await kernel('embed'),
+        rope: await kernel('rope_store'),
+        attention: await kernel('attention', { MAX_POS: maxPositions }),
+        router: await kernel('router'),
+        combine: await kernel('combine'),
+      },
+      gemv,
+      gemvConfig,
+    );
   }
 
   /** GPU bytes of the parameter and meta arenas. */
@@ -206,20 +248,30 @@ export class MoeOps {
       c.gather === undefined ? 0 : 1,
       c.scatter === undefined ? 0 : 1,
     ]);
-    const kernel = c.gateUp ? this.k.gateUp : this.k.linear;
-    batch.dispatch(
-      kernel,
-      [
-        c.weights,
-        c.x,
-        c.y,
-        c.bias ?? this.#dummy,
-        this.meta.buffer,
-        c.routeWeights ?? this.#dummy,
-        p,
-      ],
-      [Math.ceil(c.rows / 4), Math.ceil(c.tokens / 4)],
-    );
+    const bindings = [
+      c.weights,
+      c.x,
+      c.y,
+      c.bias ?? this.#dummy,
+      this.meta.buffer,
+      c.routeWeights ?? this.#dummy,
+      p,
+    ];
+    const bucket = GEMV_TOKEN_BUCKETS.find((b) => c.tokens <= b);
+    if (bucket !== undefined && this.gemvConfig) {
+      const { workgroup, threadsPerRow } = this.gemvConfig;
+      const groups = Math.ceil(c.rows / (workgroup / threadsPerRow));
+      const x = Math.min(groups, 65535);
+      batch.dispatch(this.gemv.get(`${bucket}${c.gateUp ? 'g' : ''}`)!, bindings, [
+        x,
+        Math.ceil(groups / x),
+      ]);
+      return;
+    }
+    batch.dispatch(c.gateUp ? this.k.gateUp : this.k.linear, bindings, [
+      Math.ceil(c.rows / 4),
+      Math.ceil(c.tokens / 4),
+    ]);
   }
 
   rmsNorm(
