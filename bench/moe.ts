@@ -2,7 +2,8 @@
  * `moe`: MoE inference speed per offloading policy and GPU expert budget: prefill and decode
  * tokens/s, GPU bytes held by experts, hit ratio, bytes moved per decode token, and where decode
  * time goes (a second decode pass submits each layer's expert copies alone and waits, so the stall
- * per layer is measured, not modelled).
+ * per layer is measured, not modelled). all-gpu rows also report the same engine with GPU-side
+ * routing turned off (`with_host_routing`: the routes read back at every MoE layer).
  *
  * On the H100: synthetic-weight models with real dimensions (Mixtral-8x7B: hidden 4096, ffn 14336,
  * 8 experts top-2, MOE_BENCH_LAYERS layers, default 8; Qwen1.5-MoE-A2.7B: hidden 2048, 60 experts
@@ -113,6 +114,13 @@ async function gpuRuns(
     const loadS = (performance.now() - loadStart) / 1000;
     await measure(engine, { ...work, decodeTokens: 2 }, 99); // warm-up: pipelines, first misses
     const timed = await measure(engine, work, 1);
+    let hostRouting = null;
+    if (policy === 'all-gpu') {
+      // The same engine reading every MoE layer's routes back (one submit + sync per layer).
+      engine.gpuRouting = false;
+      hostRouting = await measure(engine, work, 3);
+      engine.gpuRouting = true;
+    }
     let stalls = null;
     if (policy !== 'all-gpu') {
       engine.measureStalls = true;
@@ -129,6 +137,7 @@ async function gpuRuns(
       ...work,
       ...timed,
       prefetches: policy === 'lookahead' ? engine.cache.prefetches : undefined,
+      with_host_routing: hostRouting,
       with_stall_measurement: stalls,
     });
     console.error(JSON.stringify(rows.at(-1)));

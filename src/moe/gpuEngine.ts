@@ -38,6 +38,10 @@ export interface GpuEngineOptions {
   maxStepTokens?: number;
   /** Submit expert copies on their own and wait for them, to measure stall time per layer. */
   measureStalls?: boolean;
+  /** all-gpu decode: run the routed experts without reading the routes back (default true). */
+  gpuRouting?: boolean;
+  /** all-gpu: largest buffer of side-by-side experts (default: the storage-binding limit). */
+  expertChunkBytes?: number;
   onLoad?: (done: number, total: number) => void;
 }
 
@@ -108,6 +112,13 @@ export class GpuMoeEngine implements MoeEngine {
   readonly #lengths: number[];
   readonly #stallMs: number[];
   #bytesMoved = 0;
+  /**
+   * all-gpu steps of at most numExperts (token, k) pairs and no route observer keep the routes on
+   * the GPU: one submit for the whole step instead of one per MoE layer.
+   */
+  gpuRouting = true;
+  /** MoE layers whose routes were read back to the host (one submit + sync each). */
+  routeReadbacks = 0;
 
   private constructor(
     readonly spec: MoeSpec,
@@ -231,6 +242,7 @@ export class GpuMoeEngine implements MoeEngine {
       options.policy === 'all-gpu' ? 'gpu-only' : 'host',
       slots,
       options.onLoad,
+      options.expertChunkBytes,
     );
     const T = maxStepTokens;
     const K = spec.topK;
@@ -295,7 +307,12 @@ export class GpuMoeEngine implements MoeEngine {
         usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
       }),
       owned,
-    ).#warmAllGpu();
+    ).#configure(options);
+  }
+
+  #configure(options: GpuEngineOptions): this {
+    this.gpuRouting = options.gpuRouting ?? true;
+    return this.#warmAllGpu();
   }
 
   /** all-gpu: every expert sits in its own slot from the start. */
@@ -401,6 +418,8 @@ export class GpuMoeEngine implements MoeEngine {
     let batch = new CommandBatch(this.device);
     ops.embed(batch, this.embed, s.x, T, H, tokenOffset);
     const moeLayers = spec.layerKinds.map((k, l) => (k === 'moe' ? l : -1)).filter((l) => l >= 0);
+    const gpuRouted =
+      this.gpuRouting && this.policy === 'all-gpu' && !observe && T * K <= spec.numExperts;
     for (let l = 0; l < spec.layers; l++) {
       const w = this.layers[l]!;
       this.#attention(batch, w, T, posOffset);
@@ -441,20 +460,14 @@ export class GpuMoeEngine implements MoeEngine {
           spec.normTopK,
         );
       }
-      this.#stageRouting(batch, T * K, predict);
-      ops.flush();
-      batch.submit();
-      const routing = await this.#readRouting(T * K, predict);
-      ops.meta.rewind(stepMark);
-      batch = new CommandBatch(this.device);
-      if (observe) {
-        const routes: TokenRoute[] = Array.from({ length: T }, (_, t) => ({
-          experts: Array.from(routing.ids.subarray(t * K, (t + 1) * K)),
-          weights: Array.from(routing.weights.subarray(t * K, (t + 1) * K)),
-        }));
-        observe(l, routes);
+      if (gpuRouted) {
+        this.#routedExperts(batch, l, T * K);
+      } else {
+        batch = await this.#hostRoutedExperts(batch, l, T, predict ? next : undefined, {
+          stepMark,
+          observe,
+        });
       }
-      batch = await this.#experts(batch, l, routing.ids, T);
       if (w.mlp) {
         this.#mlp(batch, w.mlp, spec.sharedExpert!.intermediate, T, s.shared);
         ops.linear(batch, {
@@ -472,7 +485,6 @@ export class GpuMoeEngine implements MoeEngine {
         k: K,
         ...(w.mlp ? { shared: { out: s.shared, gate: s.sharedGate } } : {}),
       });
-      if (predict && routing.predicted) this.#prefetch(batch, next!, routing.predicted);
     }
     ops.rmsNorm(batch, s.x, this.finalNorm, s.xn, T, H, spec.rmsEps);
     ops.linear(batch, {
@@ -594,6 +606,77 @@ export class GpuMoeEngine implements MoeEngine {
     });
   }
 
+  /** all-gpu, routes kept on the GPU: per chunk of experts, gate/up then down for every pair. */
+  #routedExperts(batch: CommandBatch, layer: number, pairs: number): void {
+    const { spec, ops, s } = this;
+    const H = spec.hidden;
+    const I = spec.expertIntermediate;
+    const expertWords = this.tier.expertBytes / 4;
+    for (const chunk of this.tier.chunks(layer)) {
+      const routed = {
+        ids: s.ids,
+        firstExpert: chunk.first,
+        chunkExperts: chunk.count,
+        expertWords,
+      };
+      ops.linear(batch, {
+        weights: chunk.buffer,
+        x: s.xn,
+        y: s.hidden,
+        tokens: pairs,
+        rows: I,
+        cols: H,
+        gateUp: true,
+        routed: { ...routed, inDiv: spec.topK },
+      });
+      ops.linear(batch, {
+        weights: chunk.buffer,
+        wOffset: I * H,
+        x: s.hidden,
+        y: s.parts,
+        tokens: pairs,
+        rows: H,
+        cols: I,
+        routeWeights: s.weights,
+        routed: { ...routed, inDiv: 1 },
+      });
+    }
+    this.cache.hits += pairs;
+  }
+
+  /**
+   * The routes go to the host: submit what is recorded, read the expert ids back, load what is
+   * missing and record each active expert's dispatches; lookahead also prefetches layer `next`'s
+   * predicted experts. Returns the batch to continue recording into.
+   */
+  async #hostRoutedExperts(
+    batch: CommandBatch,
+    layer: number,
+    T: number,
+    next: number | undefined,
+    step: { stepMark: number; observe: RouteObserver | undefined },
+  ): Promise<CommandBatch> {
+    const K = this.spec.topK;
+    const predict = next !== undefined;
+    this.#stageRouting(batch, T * K, predict);
+    this.ops.flush();
+    batch.submit();
+    const routing = await this.#readRouting(T * K, predict);
+    this.routeReadbacks++;
+    this.ops.meta.rewind(step.stepMark);
+    let out = new CommandBatch(this.device);
+    if (step.observe) {
+      const routes: TokenRoute[] = Array.from({ length: T }, (_, t) => ({
+        experts: Array.from(routing.ids.subarray(t * K, (t + 1) * K)),
+        weights: Array.from(routing.weights.subarray(t * K, (t + 1) * K)),
+      }));
+      step.observe(layer, routes);
+    }
+    out = await this.#experts(out, layer, routing.ids, T);
+    if (predict && routing.predicted) this.#prefetch(out, next, routing.predicted);
+    return out;
+  }
+
   /** Records copies of the router outputs into the mapped-read staging buffer. */
   #stageRouting(batch: CommandBatch, count: number, predicted: boolean): void {
     const bytes = 4 * count;
@@ -658,9 +741,10 @@ export class GpuMoeEngine implements MoeEngine {
         const n = list.src.length;
         const gather = ops.meta.push(list.src);
         const scatter = ops.meta.push(list.dst);
-        const weights = this.tier.slot(layer, slots[i]!);
+        const { buffer: weights, wordOffset } = this.tier.slot(layer, slots[i]!);
         ops.linear(batch, {
           weights,
+          wOffset: wordOffset,
           x: s.xn,
           y: s.hidden,
           tokens: n,
@@ -672,7 +756,7 @@ export class GpuMoeEngine implements MoeEngine {
         });
         ops.linear(batch, {
           weights,
-          wOffset: I * H,
+          wOffset: wordOffset + I * H,
           x: s.hidden,
           y: s.parts,
           tokens: n,

@@ -12,14 +12,17 @@ import type { CommandBatch } from '../runtime/commands.ts';
 import { getKernel, type Kernel, loadWgsl } from '../runtime/kernels.ts';
 
 const PARAM_STRIDE = 256;
-/** Linear layers with at most this many tokens (decode) use gemv.wgsl, the rest linear.wgsl. */
-export const GEMV_TOKEN_BUCKETS = [1, 2, 4, 8] as const;
+/**
+ * Linear layers with at most 4 tokens (decode) use gemv.wgsl, the rest linear.wgsl; 32 threads per
+ * row, 128 per workgroup: the fastest layout at 1 token on the H100 (bench/results/moe-h100).
+ */
+export const GEMV_TOKEN_BUCKETS = [1, 2, 4] as const;
 export interface GemvConfig {
   /** Threads sharing one weight row (power of two). */
   threadsPerRow: number;
   workgroup: number;
 }
-export const GEMV: GemvConfig = { threadsPerRow: 16, workgroup: 128 };
+export const GEMV: GemvConfig = { threadsPerRow: 32, workgroup: 128 };
 const PARAM_BYTES = 64;
 
 class ParamArena {
@@ -123,6 +126,19 @@ export interface LinearCall {
   /** Router weights to scale each destination row by. */
   routeWeights?: GPUBuffer;
   gateUp?: boolean;
+  /**
+   * GPU-side routing: `tokens` counts (token, k) pairs, each pair runs the expert `ids[pair]`
+   * if it lies in this chunk of side-by-side experts (gemv.wgsl's ROUTED mode).
+   */
+  routed?: {
+    ids: GPUBuffer;
+    firstExpert: number;
+    chunkExperts: number;
+    /** u32 words per expert (gate, up and down). */
+    expertWords: number;
+    /** Input row = pair / inDiv: the top-k for gate/up (rows are tokens), 1 for down. */
+    inDiv: number;
+  };
 }
 
 /** Tokens and attention geometry shared by the RoPE/KV-store and attention kernels. */
@@ -151,7 +167,7 @@ export class MoeOps {
       'linear' | 'gateUp' | 'rmsnorm' | 'embed' | 'rope' | 'attention' | 'router' | 'combine',
       Kernel
     >,
-    /** gemv.wgsl by token bucket (1, 2, 4, 8), plain and gate/up. */
+    /** gemv.wgsl by token bucket (1, 2, 4) and routed, plain and gate/up. */
     private readonly gemv: Map<string, Kernel>,
     private readonly gemvConfig: GemvConfig | null,
   ) {
@@ -177,7 +193,8 @@ export class MoeOps {
     const linear = await load('linear');
     const gemvCode = await load('gemv');
     const gemv = new Map<string, Kernel>();
-    for (const tok of gemvConfig ? GEMV_TOKEN_BUCKETS : []) {
+    const config = gemvConfig ?? GEMV;
+    for (const tok of [...(gemvConfig ? GEMV_TOKEN_BUCKETS : []), 'routed'] as const) {
       for (const gateUp of [false, true]) {
         gemv.set(
           `${tok}${gateUp ? 'g' : ''}`,
@@ -185,9 +202,10 @@ export class MoeOps {
             code: gemvCode,
             label: `moe gemv ${tok}${gateUp ? ' gate_up' : ''}`,
             constants: {
-              TOK: tok,
-              TPR: gemvConfig!.threadsPerRow,
-              WG: gemvConfig!.workgroup,
+              TOK: tok === 'routed' ? 1 : tok,
+              ROUTED: +(tok === 'routed'),
+              TPR: config.threadsPerRow,
+              WG: config.workgroup,
               GATE_UP: +gateUp,
             },
           }),
@@ -247,16 +265,27 @@ export class MoeOps {
       c.routeWeights ? 1 : 0,
       c.gather === undefined ? 0 : 1,
       c.scatter === undefined ? 0 : 1,
+      c.routed?.firstExpert ?? 0,
+      c.routed?.chunkExperts ?? 0,
+      c.routed?.expertWords ?? 0,
+      c.routed?.inDiv ?? 1,
     ]);
     const bindings = [
       c.weights,
       c.x,
       c.y,
       c.bias ?? this.#dummy,
-      this.meta.buffer,
+      c.routed?.ids ?? this.meta.buffer,
       c.routeWeights ?? this.#dummy,
       p,
     ];
+    if (c.routed) {
+      const { workgroup, threadsPerRow } = this.gemvConfig ?? GEMV;
+      const groups = Math.ceil(c.rows / (workgroup / threadsPerRow));
+      if (groups > 65535) throw new Error(`routed linear: ${c.rows} rows need too many workgroups`);
+      batch.dispatch(this.gemv.get(`routed${c.gateUp ? 'g' : ''}`)!, bindings, [groups, c.tokens]);
+      return;
+    }
     const bucket = GEMV_TOKEN_BUCKETS.find((b) => c.tokens <= b);
     if (bucket !== undefined && this.gemvConfig) {
       const { workgroup, threadsPerRow } = this.gemvConfig;

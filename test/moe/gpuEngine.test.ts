@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Checkpoint } from '../../src/moe/checkpoint.ts';
-import { SUPPORTED_ARCHS } from '../../src/moe/config.ts';
+import { expertBytes, SUPPORTED_ARCHS } from '../../src/moe/config.ts';
 import type { TokenRoute } from '../../src/moe/engine.ts';
 import { type Policy } from '../../src/moe/expertCache.ts';
 import { generateBatch } from '../../src/moe/generate.ts';
@@ -69,6 +69,43 @@ describe('WGSL MoE engine', { skip }, () => {
         expected.forEach((e, i) => assertAllclose(got[i]!, e, { rtol: 2e-3, atol: 2e-3 }));
       }
       await engine.close();
+    });
+  }
+
+  for (const arch of SUPPORTED_ARCHS) {
+    it(`${arch}: all-gpu decode with routes kept on the GPU equals host routing, experts in 3 chunks`, async () => {
+      const checkpoint = await tiny(arch);
+      const spec = checkpoint.spec;
+      const engines = await Promise.all(
+        [true, false].map((gpuRouting) =>
+          GpuMoeEngine.load(gpu!.gpu, checkpoint, {
+            policy: 'all-gpu',
+            maxSequences: 2,
+            maxPositions: 64,
+            gpuRouting,
+            expertChunkBytes: Math.ceil(spec.numExperts / 3) * expertBytes(spec),
+          }),
+        ),
+      );
+      const [onGpu, onHost] = engines as [GpuMoeEngine, GpuMoeEngine];
+      const steps = [
+        PROMPTS.map((tokens, slot) => ({ slot, tokens })),
+        [{ slot: 0, tokens: [7] }],
+        [
+          { slot: 0, tokens: [8] },
+          { slot: 1, tokens: [99] },
+        ],
+      ];
+      for (const entries of steps) {
+        const expected = await onHost.step(entries);
+        const got = await onGpu.step(entries);
+        expected.forEach((e, i) => assertAllclose(got[i]!, e, { rtol: 1e-6, atol: 1e-6 }));
+      }
+      // Only the prefill read routes back on the GPU-routed engine; the host engine read every step.
+      const moeLayers = spec.layerKinds.filter((k) => k === 'moe').length;
+      assert.equal(onGpu.routeReadbacks, moeLayers);
+      assert.equal(onHost.routeReadbacks, 3 * moeLayers);
+      await Promise.all(engines.map((e) => e.close()));
     });
   }
 

@@ -5,6 +5,12 @@
 // read consecutive 16-byte chunks (a group reads TPR * 16 contiguous bytes per step, two steps in
 // flight), and the only reduction is a short tree within the group. Fixed reduction order: results
 // are identical run to run.
+//
+// ROUTED (all experts of a layer resident side by side, one dispatch per chunk of them): workgroup
+// row wid.y is one (token, k) pair of the router's output; it reads its expert id from `lists`
+// (the router's ids), skips experts outside this chunk, reads input row pair / in_div (the token
+// for gate/up, the pair itself for down) and writes output row `pair`. The host never reads the
+// routes.
 struct Params {
   tokens: u32,
   rows: u32,
@@ -18,6 +24,10 @@ struct Params {
   scale_by_route: u32,
   gather: u32,
   scatter: u32,
+  first_expert: u32,
+  chunk_experts: u32,
+  expert_words: u32,
+  in_div: u32,
 }
 
 @group(0) @binding(0) var<storage, read> W: array<vec4<u32>>;
@@ -29,6 +39,7 @@ struct Params {
 @group(0) @binding(6) var<uniform> p: Params;
 
 override GATE_UP: bool = false;
+override ROUTED: bool = false;
 /** Tokens per dispatch (at most TOK_MAX). */
 override TOK: u32 = 1u;
 /** Threads per row (a power of two dividing WG). */
@@ -51,18 +62,32 @@ fn main(
   @builtin(local_invocation_index) lid: u32,
 ) {
   let lane = lid % TPR;
-  let r = (wid.x + wid.y * groups.x) * (WG / TPR) + lid / TPR;
-  let octs = p.cols / 8u;
-  let w_base = p.w_offset / 4u;
+  var group = wid.x + wid.y * groups.x;
+  var w_base = p.w_offset / 4u;
+  var ntok = p.tokens;
+  var in_chunk = true;
   var src: array<u32, TOK_MAX>;
-  for (var tt = 0u; tt < TOK; tt++) {
-    var s = tt;
-    if (p.gather != 0u && tt < p.tokens) { s = lists[p.gather_offset + tt]; }
-    src[tt] = (p.in_base + s * p.cols) / 4u;
+  var pair = 0u;
+  if (ROUTED) {
+    group = wid.x;
+    pair = wid.y;
+    ntok = 1u;
+    let local = lists[pair] - p.first_expert; // wraps for experts below the chunk
+    in_chunk = pair < p.tokens && local < p.chunk_experts;
+    w_base = (p.w_offset + local * p.expert_words) / 4u;
+    src[0] = (p.in_base + (pair / p.in_div) * p.cols) / 4u;
+  } else {
+    for (var tt = 0u; tt < TOK; tt++) {
+      var s = tt;
+      if (p.gather != 0u && tt < p.tokens) { s = lists[p.gather_offset + tt]; }
+      src[tt] = (p.in_base + s * p.cols) / 4u;
+    }
   }
+  let r = group * (WG / TPR) + lid / TPR;
+  let octs = p.cols / 8u;
   var acc: array<f32, TOK_MAX>;
   var acc_up: array<f32, TOK_MAX>;
-  if (r < p.rows) {
+  if (r < p.rows && in_chunk) {
     let row = w_base + r * octs;
     let row_up = w_base + (p.rows + r) * octs;
     for (var c = lane; c < octs; c += 2u * TPR) {
@@ -78,7 +103,7 @@ fn main(
         if (more) { u2 = unpack8(W[row_up + c2]); }
       }
       for (var tt = 0u; tt < TOK; tt++) {
-        if (tt < p.tokens) {
+        if (tt < ntok) {
           let xa = X[src[tt] + 2u * c];
           let xb = X[src[tt] + 2u * c + 1u];
           var xc = vec4<f32>();
@@ -106,16 +131,16 @@ fn main(
     }
     workgroupBarrier();
   }
-  if (lane == 0u && r < p.rows) {
+  if (lane == 0u && r < p.rows && in_chunk) {
     for (var tt = 0u; tt < TOK; tt++) {
-      if (tt < p.tokens) {
+      if (tt < ntok) {
         var v = red[(2u * tt) * WG + lid];
         if (GATE_UP) {
           v = v / (1.0 + exp(-v)) * red[(2u * tt + 1u) * WG + lid];
         }
         if (p.has_bias != 0u) { v += bias[r]; }
         var dst = tt;
-        if (p.scatter != 0u) { dst = lists[p.scatter_offset + tt]; }
+        if (ROUTED) { dst = pair; } else if (p.scatter != 0u) { dst = lists[p.scatter_offset + tt]; }
         if (p.scale_by_route != 0u) { v *= route_weights[dst]; }
         Y[p.out_base + dst * p.rows + r] = v;
       }
