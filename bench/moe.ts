@@ -7,7 +7,8 @@
  *
  * On the H100: synthetic-weight models with real dimensions (Mixtral-8x7B: hidden 4096, ffn 14336,
  * 8 experts top-2, MOE_BENCH_LAYERS layers, default 8; Qwen1.5-MoE-A2.7B: hidden 2048, 60 experts
- * of 1408 + a shared expert of 5632, top-4, 24 layers). MOE_BENCH_MODELS picks (mixtral,qwen).
+ * of 1408 + a shared expert of 5632, top-4, 24 layers). MOE_BENCH_MODELS picks (mixtral,qwen),
+ * MOE_BENCH_POLICIES (e.g. all-gpu) and MOE_BENCH_BATCH narrow the run.
  * On a CPU or software adapter: the tiny models of every family.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -103,7 +104,9 @@ async function gpuRuns(
   work: Workload,
 ) {
   const rows = [];
+  const only = process.env.MOE_BENCH_POLICIES?.split(',');
   for (const [policy, expertsPerLayer] of cases) {
+    if (only && !only.includes(policy)) continue;
     const loadStart = performance.now();
     const engine = await GpuMoeEngine.load(gpu, weights, {
       policy,

@@ -485,6 +485,12 @@ export class GpuMoeEngine implements MoeEngine {
         k: K,
         ...(w.mlp ? { shared: { out: s.shared, gate: s.sharedGate } } : {}),
       });
+      if (gpuRouted) {
+        // Submit layer by layer so the GPU runs this layer while the host records the next.
+        ops.flush();
+        batch.submit();
+        batch = new CommandBatch(this.device);
+      }
     }
     ops.rmsNorm(batch, s.x, this.finalNorm, s.xn, T, H, spec.rmsEps);
     ops.linear(batch, {
