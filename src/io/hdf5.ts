@@ -23,8 +23,11 @@ async function h5(): Promise<typeof h5wasm> {
   return h5wasm;
 }
 
+/** Arrays a dataset can be written from (floats for fields, integers for indices and ids). */
+export type DatasetArray = Float32Array | Float64Array | Int32Array | Uint16Array | Uint8Array;
+
 export interface FieldData {
-  data: Float32Array | Float64Array;
+  data: DatasetArray;
   shape: number[];
   attrs?: Attrs;
 }
@@ -39,8 +42,12 @@ function setAttrs(
   }
 }
 
-function dtypeOf(data: Float32Array | Float64Array): string {
-  return data instanceof Float64Array ? '<d' : '<f';
+function dtypeOf(data: DatasetArray): string {
+  if (data instanceof Float64Array) return '<d';
+  if (data instanceof Float32Array) return '<f';
+  if (data instanceof Int32Array) return '<i';
+  if (data instanceof Uint16Array) return '<H';
+  return '<B';
 }
 
 /**
@@ -212,6 +219,7 @@ export class H5Writer {
 
 export interface H5Dataset {
   shape: number[];
+  /** Float fields; integer datasets come back as their own typed array (cast at the reader). */
   data: Float32Array | Float64Array;
   attrs: Record<string, unknown>;
 }

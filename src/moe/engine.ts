@@ -18,9 +18,18 @@ export interface TokenRoute {
   weights: number[];
 }
 
+/** Which sequence slot and cache position a routed token is at. */
+export interface TokenPlace {
+  slot: number;
+  position: number;
+}
+
 export interface RouteObserver {
-  /** Called per MoE layer with the routes of every token of the step, in entry order. */
-  (layer: number, routes: TokenRoute[]): void;
+  /**
+   * Called per MoE layer with the routes of tokens of the step, in entry order, and where each
+   * token sits (an engine may split a long step into several calls per layer).
+   */
+  (layer: number, routes: TokenRoute[], places: TokenPlace[]): void;
 }
 
 export interface EngineCounters {

@@ -20,6 +20,7 @@ import {
   type MoeEngine,
   type RouteObserver,
   type StepEntry,
+  type TokenPlace,
   type TokenRoute,
 } from './engine.ts';
 import { ExpertCache, type Policy, slotsPerLayer } from './expertCache.ts';
@@ -88,6 +89,14 @@ type Scratch = Record<
   | 'out',
   GPUBuffer
 >;
+
+/** (slot, position) pairs flattened as the RoPE kernel reads them -> one place per token. */
+function placesOf(slotPos: number[]): TokenPlace[] {
+  return Array.from({ length: slotPos.length / 2 }, (_, t) => ({
+    slot: slotPos[2 * t]!,
+    position: slotPos[2 * t + 1]!,
+  }));
+}
 
 /** `gpu` whose createBuffer also records each new buffer in `owned`. */
 function trackBuffers(gpu: GPUDevice, owned: GPUBuffer[]): GPUDevice {
@@ -466,6 +475,7 @@ export class GpuMoeEngine implements MoeEngine {
         batch = await this.#hostRoutedExperts(batch, l, T, predict ? next : undefined, {
           stepMark,
           observe,
+          places: slotPos.length > 0 ? placesOf(slotPos) : [],
         });
       }
       if (w.mlp) {
@@ -660,7 +670,7 @@ export class GpuMoeEngine implements MoeEngine {
     layer: number,
     T: number,
     next: number | undefined,
-    step: { stepMark: number; observe: RouteObserver | undefined },
+    step: { stepMark: number; observe: RouteObserver | undefined; places: TokenPlace[] },
   ): Promise<CommandBatch> {
     const K = this.spec.topK;
     const predict = next !== undefined;
@@ -676,7 +686,7 @@ export class GpuMoeEngine implements MoeEngine {
         experts: Array.from(routing.ids.subarray(t * K, (t + 1) * K)),
         weights: Array.from(routing.weights.subarray(t * K, (t + 1) * K)),
       }));
-      step.observe(layer, routes);
+      step.observe(layer, routes, step.places);
     }
     out = await this.#experts(out, layer, routing.ids, T);
     if (predict && routing.predicted) this.#prefetch(out, next, routing.predicted);

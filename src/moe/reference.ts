@@ -232,7 +232,7 @@ export class ReferenceEngine implements MoeEngine {
         const y = this.#mlp(w, normed, routes);
         return x.map((v, i) => v + y[i]!);
       });
-      if (spec.layerKinds[l] === 'moe') observe?.(l, routes);
+      if (spec.layerKinds[l] === 'moe') observe?.(l, routes, tokens);
     }
     for (const { slot, tokens: added } of entries) this.#lengths[slot]! += added.length;
     const logits: Float32Array[] = [];

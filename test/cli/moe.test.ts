@@ -2,13 +2,14 @@
 // path with JSON output, and clear errors for bad ids, a prompt longer than the context and an
 // unknown family.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { readTrace } from '../../src/moe/trace.ts';
 import { driftflow } from '../helpers/cli.ts';
 
 describe('driftflow moe CLI', () => {
@@ -112,5 +113,35 @@ describe('driftflow moe CLI', () => {
       child.kill('SIGTERM');
     }
     assert.equal(await exited, 0, stderr);
+  });
+
+  it('trace writes an HDF5 routing trace from a JSON-lines prompt file; a bad line is a clear error', async () => {
+    const prompts = join(dir, '..', 'prompts.jsonl');
+    writeFileSync(prompts, '{"text": "the cat sat", "domain": "news"}\nplain line\n');
+    const out = join(dir, '..', 'trace.h5');
+    const traced = driftflow(
+      'moe',
+      'trace',
+      '--model',
+      dir,
+      '--prompts',
+      prompts,
+      '--max-tokens',
+      '3',
+      '--device',
+      'wasm',
+      '--out',
+      out,
+    );
+    assert.equal(traced.code, 0, traced.stderr);
+    const trace = await readTrace(out);
+    assert.deepEqual(
+      trace.sequences.map((s) => s.domain),
+      ['news', 'default'],
+    );
+    writeFileSync(prompts, '{"txt": "oops"}\n');
+    const bad = driftflow('moe', 'trace', '--model', dir, '--prompts', prompts, '--out', out);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /line 1 has no "text" string/);
   });
 });

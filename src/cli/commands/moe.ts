@@ -3,7 +3,9 @@
  *   make-tiny  writes a small random model of a family in the exact HF layout (for tests)
  *   generate   completes prompts (text, chat or token ids) with an offloading policy
  *   serve      an OpenAI-compatible HTTP server (continuous batching, SSE streaming)
+ *   trace      records which experts every token chose at every MoE layer (HDF5)
  */
+import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -14,6 +16,7 @@ import { generateBatch } from '../../moe/generate.ts';
 import { openModel, type OpenModel } from '../../moe/open.ts';
 import { ContinuousBatcher } from '../../moe/batcher.ts';
 import { MoeServer } from '../../moe/serve/server.ts';
+import { recordTrace, writeTrace } from '../../moe/trace.ts';
 import { makeTinyModel } from '../../moe/tiny.ts';
 import { deviceOption, jsonFlag, parseOptions, positiveInt, UsageError } from '../options.ts';
 import { createProgress, printJson } from '../output.ts';
@@ -85,6 +88,42 @@ const GenerateOptions = z.object({
   seed: z.coerce.number().int().nonnegative().default(0),
   json: jsonFlag,
 });
+
+const TraceOptions = z.object({
+  ...engineSchema,
+  prompt: z.array(z.string()).optional(),
+  prompts: z.string().optional(),
+  domain: z.string().min(1).default('default'),
+  maxTokens: positiveInt.default(32),
+  batch: positiveInt.default(8),
+  out: z.string().min(1),
+});
+
+/** Prompt file: one prompt per line, or JSON lines {"text": ..., "domain": ...}. */
+async function readPromptFile(
+  path: string,
+  domain: string,
+): Promise<{ text: string; domain: string }[]> {
+  const text = await readFile(path, 'utf8').catch(() => {
+    throw new UsageError(`--prompts ${path}: cannot read the file`);
+  });
+  return text
+    .split('\n')
+    .filter((line) => line.trim().length > 0)
+    .map((line, i) => {
+      if (!line.trimStart().startsWith('{')) return { text: line, domain };
+      let row: { text?: unknown; domain?: unknown };
+      try {
+        row = JSON.parse(line) as typeof row;
+      } catch {
+        throw new UsageError(`--prompts ${path}: line ${i + 1} starts with '{' but is not JSON`);
+      }
+      if (typeof row.text !== 'string') {
+        throw new UsageError(`--prompts ${path}: line ${i + 1} has no "text" string`);
+      }
+      return { text: row.text, domain: typeof row.domain === 'string' ? row.domain : domain };
+    });
+}
 
 const ServeOptions = z.object({
   ...engineSchema,
@@ -238,6 +277,45 @@ export function register(program: Command): void {
       await new Promise<void>((done) => process.once('SIGTERM', () => done()));
       console.error('draining: no new requests; waiting for running ones');
       await server.close();
+      await engine.close();
+      await model.checkpoint.close();
+    });
+  addEngineOptions(
+    moe
+      .command('trace')
+      .description('record the experts every token chose at every MoE layer (HDF5)'),
+  )
+    .option('--prompt <text...>', 'prompt text')
+    .option('--prompts <file>', 'one prompt per line, or JSON lines {"text": ..., "domain": ...}')
+    .option('--domain <label>', 'domain label for prompts without one', 'default')
+    .option('--max-tokens <n>', 'greedy tokens to generate per prompt', '32')
+    .option('--batch <n>', 'sequences per engine step', '8')
+    .requiredOption('--out <file.h5>', 'trace file to write')
+    .action(async (raw) => {
+      const o = parseOptions(TraceOptions, raw);
+      const inputs = [
+        ...(o.prompt ?? []).map((text) => ({ text, domain: o.domain })),
+        ...(o.prompts ? await readPromptFile(o.prompts, o.domain) : []),
+      ];
+      if (inputs.length === 0) throw new UsageError('give --prompt or --prompts');
+      const model = await openFor(o, Math.min(o.batch, inputs.length));
+      const { engine, tokenizer } = model;
+      const requests = inputs.map((input) => ({
+        prompt: tokenizer.encode(input.text),
+        maxTokens: o.maxTokens,
+        domain: input.domain,
+      }));
+      const progress = createProgress('tracing sequences', requests.length);
+      const trace = await recordTrace(engine, basename(resolve(o.model)), requests, {
+        eos: tokenizer.eosIds,
+        onBatch: (done) => progress.update(done),
+      });
+      progress.stop();
+      await writeTrace(o.out, trace);
+      const tokens = trace.sequences.reduce((a, s) => a + s.tokens.length, 0);
+      console.error(
+        `wrote ${o.out}: ${trace.sequences.length} sequences, ${tokens} tokens, ${trace.moeLayers.length} MoE layers x top-${trace.topK} of ${trace.numExperts} experts`,
+      );
       await engine.close();
       await model.checkpoint.close();
     });
