@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ContinuousBatcher, QueueFullError } from '../../src/moe/batcher.ts';
 import { Checkpoint } from '../../src/moe/checkpoint.ts';
-import { InvalidRequestError, type MoeEngine } from '../../src/moe/engine.ts';
+import { InvalidRequestError } from '../../src/moe/engine.ts';
 import { GREEDY, generateBatch } from '../../src/moe/generate.ts';
 import { ReferenceEngine } from '../../src/moe/reference.ts';
 import { makeTinyModel } from '../../src/moe/tiny.ts';
+import { withStep } from '../helpers/moeEngines.ts';
 
 let root: string;
 let checkpoint: Checkpoint;
@@ -130,22 +131,13 @@ describe('continuous batcher', () => {
   it('an engine failure fails the requests of that step and the batcher keeps serving', async () => {
     const inner = await engineWith(2);
     let failNext = true;
-    const flaky: MoeEngine = {
-      spec: inner.spec,
-      maxSequences: inner.maxSequences,
-      maxPositions: inner.maxPositions,
-      length: (slot) => inner.length(slot),
-      reset: (slot) => inner.reset(slot),
-      counters: () => inner.counters(),
-      close: () => inner.close(),
-      step: (entries, observe) => {
-        if (failNext) {
-          failNext = false;
-          return Promise.reject(new Error('device lost'));
-        }
-        return inner.step(entries, observe);
-      },
-    };
+    const flaky = withStep(inner, (entries, observe) => {
+      if (failNext) {
+        failNext = false;
+        return Promise.reject(new Error('device lost'));
+      }
+      return inner.step(entries, observe);
+    });
     const batcher = new ContinuousBatcher(flaky, { maxQueue: 5, eos: [] });
     await assert.rejects(
       batcher.submit({ prompt: prompts[0]!, maxTokens: 3, sampling: GREEDY }),

@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ContinuousBatcher } from '../../../src/moe/batcher.ts';
-import type { MoeEngine } from '../../../src/moe/engine.ts';
 import { Checkpoint } from '../../../src/moe/checkpoint.ts';
 import { generateBatch } from '../../../src/moe/generate.ts';
 import { ReferenceEngine } from '../../../src/moe/reference.ts';
 import { MoeServer } from '../../../src/moe/serve/server.ts';
 import { makeTinyModel } from '../../../src/moe/tiny.ts';
 import { ModelTokenizer } from '../../../src/moe/tokenizer.ts';
+import { withStep } from '../../helpers/moeEngines.ts';
 
 let root: string;
 let checkpoint: Checkpoint;
@@ -32,19 +32,10 @@ async function startServer(
     maxSequences: maxBatch,
     maxPositions: 96,
   });
-  const engine: MoeEngine = {
-    spec: inner.spec,
-    maxSequences: inner.maxSequences,
-    maxPositions: inner.maxPositions,
-    length: (slot) => inner.length(slot),
-    reset: (slot) => inner.reset(slot),
-    counters: () => inner.counters(),
-    close: () => inner.close(),
-    step: async (entries, observe) => {
-      await gate;
-      return inner.step(entries, observe);
-    },
-  };
+  const engine = withStep(inner, async (entries, observe) => {
+    await gate;
+    return inner.step(entries, observe);
+  });
   const batcher = new ContinuousBatcher(engine, { maxQueue, eos: tokenizer.eosIds });
   return new MoeServer(
     batcher,
