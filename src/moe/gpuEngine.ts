@@ -123,7 +123,7 @@ export class GpuMoeEngine implements MoeEngine {
   #bytesMoved = 0;
   /**
    * all-gpu steps of at most numExperts (token, k) pairs and no route observer keep the routes on
-   * the GPU: one submit for the whole step instead of one per MoE layer.
+   * the GPU: no routing readback (and wait) per MoE layer, only the logits at the end.
    */
   gpuRouting = true;
   /** MoE layers whose routes were read back to the host (one submit + sync each). */
@@ -429,6 +429,7 @@ export class GpuMoeEngine implements MoeEngine {
     const moeLayers = spec.layerKinds.map((k, l) => (k === 'moe' ? l : -1)).filter((l) => l >= 0);
     const gpuRouted =
       this.gpuRouting && this.policy === 'all-gpu' && !observe && T * K <= spec.numExperts;
+    const places = observe ? placesOf(slotPos) : [];
     for (let l = 0; l < spec.layers; l++) {
       const w = this.layers[l]!;
       this.#attention(batch, w, T, posOffset);
@@ -475,7 +476,7 @@ export class GpuMoeEngine implements MoeEngine {
         batch = await this.#hostRoutedExperts(batch, l, T, predict ? next : undefined, {
           stepMark,
           observe,
-          places: slotPos.length > 0 ? placesOf(slotPos) : [],
+          places,
         });
       }
       if (w.mlp) {
