@@ -6,7 +6,12 @@
  * was batched with (greedy tokens equal `generateBatch`'s).
  */
 import { uniformGenerator } from '../spectral/random.ts';
-import { InvalidRequestError, type MoeEngine, type RouteObserver } from './engine.ts';
+import {
+  checkTokenIds,
+  InvalidRequestError,
+  type MoeEngine,
+  type RouteObserver,
+} from './engine.ts';
 import { sampleToken, type SamplingOptions } from './generate.ts';
 
 export interface BatchRequest {
@@ -110,13 +115,7 @@ export class ContinuousBatcher {
   validate(request: BatchRequest): void {
     const { engine } = this;
     if (request.prompt.length === 0) throw new InvalidRequestError('the prompt has no tokens');
-    for (const t of request.prompt) {
-      if (!Number.isInteger(t) || t < 0 || t >= engine.spec.vocab) {
-        throw new InvalidRequestError(
-          `token id ${t} is outside the vocabulary 0..${engine.spec.vocab - 1}`,
-        );
-      }
-    }
+    checkTokenIds(request.prompt, engine.spec.vocab);
     // The last sampled token is never fed back, so it needs no cache position.
     const needed = request.prompt.length + Math.max(0, request.maxTokens - 1);
     if (needed > engine.maxPositions) {

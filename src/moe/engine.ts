@@ -90,12 +90,15 @@ export function checkStep(engine: MoeEngine, entries: StepEntry[]): void {
     const needed = engine.length(slot) + tokens.length;
     if (needed > engine.maxPositions)
       throw new SequenceTooLongError(slot, needed, engine.maxPositions);
-    for (const t of tokens) {
-      if (!Number.isInteger(t) || t < 0 || t >= engine.spec.vocab) {
-        throw new InvalidRequestError(
-          `token id ${t} is outside the vocabulary 0..${engine.spec.vocab - 1}`,
-        );
-      }
+    checkTokenIds(tokens, engine.spec.vocab);
+  }
+}
+
+/** Every id must index the vocabulary (InvalidRequestError naming the first that does not). */
+export function checkTokenIds(tokens: readonly number[], vocab: number): void {
+  for (const t of tokens) {
+    if (!Number.isInteger(t) || t < 0 || t >= vocab) {
+      throw new InvalidRequestError(`token id ${t} is outside the vocabulary 0..${vocab - 1}`);
     }
   }
 }

@@ -279,21 +279,23 @@ export class MoeOps {
       c.routeWeights ?? this.#dummy,
       p,
     ];
+    // The routed kernels exist with every config (null only turns the token buckets off).
+    const { workgroup, threadsPerRow } = this.gemvConfig ?? GEMV;
+    const gemvGroups = Math.ceil(c.rows / (workgroup / threadsPerRow));
+    const gateUp = c.gateUp ? 'g' : '';
     if (c.routed) {
-      const { workgroup, threadsPerRow } = this.gemvConfig ?? GEMV;
-      const groups = Math.ceil(c.rows / (workgroup / threadsPerRow));
-      if (groups > 65535) throw new Error(`routed linear: ${c.rows} rows need too many workgroups`);
-      batch.dispatch(this.gemv.get(`routed${c.gateUp ? 'g' : ''}`)!, bindings, [groups, c.tokens]);
+      if (gemvGroups > 65535) {
+        throw new Error(`routed linear: ${c.rows} rows need too many workgroups`);
+      }
+      batch.dispatch(this.gemv.get(`routed${gateUp}`)!, bindings, [gemvGroups, c.tokens]);
       return;
     }
     const bucket = GEMV_TOKEN_BUCKETS.find((b) => c.tokens <= b);
     if (bucket !== undefined && this.gemvConfig) {
-      const { workgroup, threadsPerRow } = this.gemvConfig;
-      const groups = Math.ceil(c.rows / (workgroup / threadsPerRow));
-      const x = Math.min(groups, 65535);
-      batch.dispatch(this.gemv.get(`${bucket}${c.gateUp ? 'g' : ''}`)!, bindings, [
+      const x = Math.min(gemvGroups, 65535);
+      batch.dispatch(this.gemv.get(`${bucket}${gateUp}`)!, bindings, [
         x,
-        Math.ceil(groups / x),
+        Math.ceil(gemvGroups / x),
       ]);
       return;
     }

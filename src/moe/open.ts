@@ -30,6 +30,8 @@ export interface OpenModel {
   tokenizer: ModelTokenizer;
   checkpoint: Checkpoint;
   device: ComputeDevice;
+  /** Releases the engine's GPU memory and the checkpoint's open shards. */
+  close(): Promise<void>;
 }
 
 export function parameterCount(checkpoint: Checkpoint): number {
@@ -71,7 +73,16 @@ export async function openModel(options: OpenModelOptions): Promise<OpenModel> {
         maxPositions: options.maxContext,
       });
     }
-    return { engine, tokenizer, checkpoint, device };
+    return {
+      engine,
+      tokenizer,
+      checkpoint,
+      device,
+      close: async () => {
+        await engine.close();
+        await checkpoint.close();
+      },
+    };
   } catch (error) {
     await checkpoint.close();
     throw error;

@@ -222,8 +222,7 @@ export function register(program: Command): void {
           bytes_moved: counters.bytesMoved,
         },
       };
-      await engine.close();
-      await model.checkpoint.close();
+      await model.close();
       if (o.json) printJson(output);
       else {
         for (const r of output.results) console.log(r.text);
@@ -277,8 +276,7 @@ export function register(program: Command): void {
       await new Promise<void>((done) => process.once('SIGTERM', () => done()));
       console.error('draining: no new requests; waiting for running ones');
       await server.close();
-      await engine.close();
-      await model.checkpoint.close();
+      await model.close();
     });
   addEngineOptions(
     moe
@@ -316,7 +314,6 @@ export function register(program: Command): void {
       console.error(
         `wrote ${o.out}: ${trace.sequences.length} sequences, ${tokens} tokens, ${trace.moeLayers.length} MoE layers x top-${trace.topK} of ${trace.numExperts} experts`,
       );
-      await engine.close();
-      await model.checkpoint.close();
+      await model.close();
     });
 }
