@@ -57,6 +57,11 @@ export interface GenerateRequest {
   prompt: number[];
   maxTokens: number;
   sampling?: SamplingOptions;
+  /**
+   * Teacher forcing: the i-th new token is forced[i] instead of a sampled one (routing traces of
+   * real text, as ExpertFlow's benchmarks feed the dataset's continuation).
+   */
+  forced?: number[];
 }
 
 export interface GenerateResult {
@@ -114,8 +119,10 @@ export async function generateBatch(
     const next: { slot: number; tokens: number[] }[] = [];
     entries.forEach(({ slot }, i) => {
       const request = requests[slot]!;
-      const token = sampleToken(logits[i]!, request.sampling ?? GREEDY, uniforms[slot]!);
       const result = results[slot]!;
+      const token =
+        request.forced?.[result.tokens.length] ??
+        sampleToken(logits[i]!, request.sampling ?? GREEDY, uniforms[slot]!);
       result.tokens.push(token);
       options.onToken?.(slot, token);
       if (eos.has(token)) result.finish = 'stop';

@@ -6,14 +6,13 @@
  * (DeepSeek's layout later) is exercised too. Router weights are drawn larger than the rest so
  * routing is decisive, not a coin toss between near-equal logits.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { f32ToBf16, f32ToF16 } from '../io/halfFloat.ts';
-import { type TensorToWrite, writeSafetensors } from '../io/safetensors.ts';
+import type { TensorToWrite } from '../io/safetensors.ts';
 import { normalGenerator } from '../spectral/random.ts';
 import { type MoeArch, parseModelConfig } from './config.ts';
 import { expectedTensors } from './tensorNames.ts';
-import { byteLevelTokenizerJson, CHATML_TEMPLATE, TINY_SPECIAL_TOKENS } from './tokenizer.ts';
+import { writeModelFolder } from './modelFolder.ts';
+import { byteLevelTokenizerJson } from './tokenizer.ts';
 
 export type TinyDtype = 'BF16' | 'F16' | 'F32';
 
@@ -120,32 +119,12 @@ export async function makeTinyModel(options: TinyOptions): Promise<Record<string
     const values = Float32Array.from({ length: count }, draw);
     tensors.push([name, { dtype, shape, data: encode(values, dtype) }]);
   }
-  await mkdir(options.out, { recursive: true });
-  const shards = Math.max(1, options.shards ?? 1);
-  const perShard = Math.ceil(tensors.length / shards);
-  const weightMap: Record<string, string> = {};
-  for (let s = 0; s < shards; s++) {
-    const file =
-      shards === 1
-        ? 'model.safetensors'
-        : `model-${String(s + 1).padStart(5, '0')}-of-${String(shards).padStart(5, '0')}.safetensors`;
-    const part = tensors.slice(s * perShard, (s + 1) * perShard);
-    for (const [name] of part) weightMap[name] = file;
-    await writeSafetensors(join(options.out, file), Object.fromEntries(part), { format: 'pt' });
-  }
-  const writeJson = (name: string, value: unknown): Promise<void> =>
-    writeFile(join(options.out, name), `${JSON.stringify(value, null, 2)}\n`);
-  if (shards > 1)
-    await writeJson('model.safetensors.index.json', { metadata: {}, weight_map: weightMap });
-  await writeJson('config.json', config);
-  await writeJson('generation_config.json', { eos_token_id: tokenizerSize - 1 });
-  await writeJson('tokenizer.json', tokenizerJson);
-  await writeJson('tokenizer_config.json', {
-    model_max_length: 512,
-    bos_token: null,
-    eos_token: TINY_SPECIAL_TOKENS[2],
-    pad_token: TINY_SPECIAL_TOKENS[0],
-    chat_template: CHATML_TEMPLATE,
+  await writeModelFolder(options.out, {
+    config,
+    tensors,
+    shards: options.shards ?? 1,
+    tokenizerJson,
+    eosTokenId: tokenizerSize - 1,
   });
   return config;
 }

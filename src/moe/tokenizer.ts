@@ -107,11 +107,17 @@ const TINY_MERGES: [string, string][] = [
   ['Ġ', 'a'],
 ];
 
-/** A byte-level BPE tokenizer.json: 256 byte tokens, a few merges, then the special tokens. */
-export function byteLevelTokenizerJson(): { json: object; size: number } {
+/**
+ * A byte-level BPE tokenizer.json: 256 byte tokens, the given merges, then the special tokens.
+ * With no merges, token id = UTF-8 byte value (what `moe train-lm` trains on).
+ */
+export function byteLevelTokenizerJson(merges: [string, string][] = TINY_MERGES): {
+  json: object;
+  size: number;
+} {
   const vocab: Record<string, number> = {};
   bytesToUnicode().forEach((ch, id) => (vocab[ch] = id));
-  for (const [a, b] of TINY_MERGES) vocab[a + b] = Object.keys(vocab).length;
+  for (const [a, b] of merges) vocab[a + b] = Object.keys(vocab).length;
   const firstSpecial = Object.keys(vocab).length;
   const added = TINY_SPECIAL_TOKENS.map((content, i) => ({
     id: firstSpecial + i,
@@ -150,7 +156,7 @@ export function byteLevelTokenizerJson(): { json: object; size: number } {
       fuse_unk: false,
       byte_fallback: false,
       vocab,
-      merges: TINY_MERGES.map(([a, b]) => `${a} ${b}`),
+      merges: merges.map(([a, b]) => `${a} ${b}`),
     },
   };
   return { json, size: firstSpecial + added.length };

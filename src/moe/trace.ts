@@ -40,6 +40,8 @@ export interface TraceRequest {
   prompt: number[];
   maxTokens: number;
   domain: string;
+  /** Tokens to feed instead of generated ones (teacher forcing). */
+  forced?: number[];
 }
 
 /**
@@ -74,6 +76,7 @@ export async function recordTrace(
       batch.map((r) => ({
         prompt: r.prompt,
         maxTokens: r.maxTokens,
+        ...(r.forced ? { forced: r.forced } : {}),
         ...(options.sampling ? { sampling: options.sampling } : {}),
       })),
       { observe, ...(options.eos ? { eos: options.eos } : {}) },

@@ -31,7 +31,8 @@ describe('routing traces', () => {
     const requests = [
       { prompt: [5, 77, 130], maxTokens: 4, domain: 'news' },
       { prompt: [9, 200, 31, 4, 4, 8], maxTokens: 2, domain: 'fiction' },
-      { prompt: [250, 3], maxTokens: 5, domain: 'news' },
+      // Teacher forcing: the continuation is fed instead of generated tokens.
+      { prompt: [250, 3], maxTokens: 5, domain: 'news', forced: [11, 12, 13, 14, 15] },
     ];
     const trace = await recordTrace(engine, 'tiny', requests);
     const moeLayers = spec.layerKinds.flatMap((k, l) => (k === 'moe' ? [l] : []));
@@ -41,6 +42,7 @@ describe('routing traces', () => {
     await writeTrace(path, trace);
     const back = await readTrace(path);
     assert.deepEqual(back, trace);
+    assert.deepEqual(back.sequences[2]!.tokens, [250, 3, 11, 12, 13, 14]);
 
     const L = moeLayers.length;
     const K = spec.topK;

@@ -4,6 +4,7 @@
  *   generate   completes prompts (text, chat or token ids) with an offloading policy
  *   serve      an OpenAI-compatible HTTP server (continuous batching, SSE streaming)
  *   trace      records which experts every token chose at every MoE layer (HDF5)
+ *   train-lm   trains driftflow's own MoE language model (moeTrain.ts)
  */
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
@@ -20,6 +21,7 @@ import { recordTrace, writeTrace } from '../../moe/trace.ts';
 import { makeTinyModel } from '../../moe/tiny.ts';
 import { deviceOption, jsonFlag, parseOptions, positiveInt, UsageError } from '../options.ts';
 import { createProgress, printJson } from '../output.ts';
+import { registerTrain } from './moeTrain.ts';
 
 const TinyOptions = z.object({
   arch: z.enum(SUPPORTED_ARCHS),
@@ -103,7 +105,7 @@ const TraceOptions = z.object({
 async function readPromptFile(
   path: string,
   domain: string,
-): Promise<{ text: string; domain: string }[]> {
+): Promise<{ text: string; domain: string; continuation?: string }[]> {
   const text = await readFile(path, 'utf8').catch(() => {
     throw new UsageError(`--prompts ${path}: cannot read the file`);
   });
@@ -112,7 +114,7 @@ async function readPromptFile(
     .filter((line) => line.trim().length > 0)
     .map((line, i) => {
       if (!line.trimStart().startsWith('{')) return { text: line, domain };
-      let row: { text?: unknown; domain?: unknown };
+      let row: { text?: unknown; domain?: unknown; continuation?: unknown };
       try {
         row = JSON.parse(line) as typeof row;
       } catch {
@@ -121,7 +123,14 @@ async function readPromptFile(
       if (typeof row.text !== 'string') {
         throw new UsageError(`--prompts ${path}: line ${i + 1} has no "text" string`);
       }
-      return { text: row.text, domain: typeof row.domain === 'string' ? row.domain : domain };
+      if (row.continuation !== undefined && typeof row.continuation !== 'string') {
+        throw new UsageError(`--prompts ${path}: line ${i + 1} has a non-string "continuation"`);
+      }
+      return {
+        text: row.text,
+        domain: typeof row.domain === 'string' ? row.domain : domain,
+        ...(row.continuation === undefined ? {} : { continuation: row.continuation }),
+      };
     });
 }
 
@@ -166,6 +175,7 @@ export function register(program: Command): void {
         `wrote a tiny ${o.arch} model (${JSON.stringify(config.architectures)}) to ${o.out}`,
       );
     });
+  registerTrain(moe);
   addEngineOptions(
     moe.command('generate').description('complete prompts with a Hugging Face MoE model'),
   )
@@ -284,25 +294,34 @@ export function register(program: Command): void {
       .description('record the experts every token chose at every MoE layer (HDF5)'),
   )
     .option('--prompt <text...>', 'prompt text')
-    .option('--prompts <file>', 'one prompt per line, or JSON lines {"text": ..., "domain": ...}')
+    .option(
+      '--prompts <file>',
+      'one prompt per line, or JSON lines {"text", "domain", "continuation" (fed, not generated)}',
+    )
     .option('--domain <label>', 'domain label for prompts without one', 'default')
     .option('--max-tokens <n>', 'greedy tokens to generate per prompt', '32')
     .option('--batch <n>', 'sequences per engine step', '8')
     .requiredOption('--out <file.h5>', 'trace file to write')
     .action(async (raw) => {
       const o = parseOptions(TraceOptions, raw);
-      const inputs = [
+      const inputs: { text: string; domain: string; continuation?: string }[] = [
         ...(o.prompt ?? []).map((text) => ({ text, domain: o.domain })),
         ...(o.prompts ? await readPromptFile(o.prompts, o.domain) : []),
       ];
       if (inputs.length === 0) throw new UsageError('give --prompt or --prompts');
       const model = await openFor(o, Math.min(o.batch, inputs.length));
       const { engine, tokenizer } = model;
-      const requests = inputs.map((input) => ({
-        prompt: tokenizer.encode(input.text),
-        maxTokens: o.maxTokens,
-        domain: input.domain,
-      }));
+      // A "continuation" is fed token by token instead of generated text (teacher forcing).
+      const requests = inputs.map((input) => {
+        const forced =
+          input.continuation === undefined ? undefined : tokenizer.encode(input.continuation);
+        return {
+          prompt: tokenizer.encode(input.text),
+          maxTokens: forced ? forced.length : o.maxTokens,
+          domain: input.domain,
+          ...(forced ? { forced } : {}),
+        };
+      });
       const progress = createProgress('tracing sequences', requests.length);
       const trace = await recordTrace(engine, basename(resolve(o.model)), requests, {
         eos: tokenizer.eosIds,
