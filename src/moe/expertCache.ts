@@ -8,6 +8,8 @@
  *   step does not need (`pinned`).
  * - `lookahead` (Pre-gated MoE): `lru` plus prefetches of layer l+1's predicted experts issued at
  *   layer l; a prefetched expert counts as a hit only if the router then really picks it.
+ * - ExpertFlow's cache (trace-driven so far, src/moe/expertflow/) passes `need`: a victim is the
+ *   unpinned expert with the least predicted need, LRU breaking ties.
  *
  * The router always decides which experts run, so the policy changes only time and bytes moved,
  * never the tokens.
@@ -15,6 +17,9 @@
 
 export const POLICIES = ['all-gpu', 'lru', 'lookahead'] as const;
 export type Policy = (typeof POLICIES)[number];
+
+/** Expected need of a resident expert (higher = keep); the lowest is evicted first. */
+export type Need = (expert: number) => number;
 
 export interface Acquired {
   slot: number;
@@ -54,14 +59,16 @@ export class ExpertCache {
     return this.#slots[layer]!;
   }
 
-  #place(layer: number, expert: number, pinned: ReadonlySet<number>): number {
+  #place(layer: number, expert: number, pinned: ReadonlySet<number>, need?: Need): number {
     const slots = this.#slots[layer]!;
     let victim = slots.indexOf(-1);
     if (victim < 0) {
-      let oldest = Infinity;
+      let best = [Infinity, Infinity];
       slots.forEach((e, s) => {
-        if (!pinned.has(e) && this.#lastUse[layer]![s]! < oldest) {
-          oldest = this.#lastUse[layer]![s]!;
+        if (pinned.has(e)) return;
+        const key = [need ? need(e) : 0, this.#lastUse[layer]![s]!];
+        if (key[0]! < best[0]! || (key[0] === best[0] && key[1]! < best[1]!)) {
+          best = key;
           victim = s;
         }
       });
@@ -75,13 +82,13 @@ export class ExpertCache {
   }
 
   /** An expert the router chose: a hit if resident, else a slot to load into. */
-  acquire(layer: number, expert: number, pinned: ReadonlySet<number>): Acquired {
+  acquire(layer: number, expert: number, pinned: ReadonlySet<number>, need?: Need): Acquired {
     this.#tick++;
     let slot = this.slotOf(layer, expert);
     const load = slot < 0;
     if (load) {
       this.misses++;
-      slot = this.#place(layer, expert, pinned);
+      slot = this.#place(layer, expert, pinned, need);
     } else {
       this.hits++;
       if (this.#prefetched.delete(`${layer}:${expert}`)) this.prefetchUsed++;
@@ -91,13 +98,18 @@ export class ExpertCache {
   }
 
   /** A predicted expert: loaded ahead of need unless resident (or the layer is full of pinned ones). */
-  prefetch(layer: number, expert: number, pinned: ReadonlySet<number>): Acquired | null {
+  prefetch(
+    layer: number,
+    expert: number,
+    pinned: ReadonlySet<number>,
+    need?: Need,
+  ): Acquired | null {
     const resident = this.slotOf(layer, expert);
     if (resident >= 0) return null;
     const free = this.#slots[layer]!.some((e) => !pinned.has(e));
     if (!free) return null;
     this.#tick++;
-    const slot = this.#place(layer, expert, pinned);
+    const slot = this.#place(layer, expert, pinned, need);
     this.#lastUse[layer]![slot] = this.#tick;
     this.#prefetched.add(`${layer}:${expert}`);
     this.prefetches++;

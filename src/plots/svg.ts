@@ -105,6 +105,9 @@ export function linePlotSvg(series: Series[], o: PlotOptions): string {
     `<text x="${width / 2}" y="${height - 12}" text-anchor="middle">${escape(o.xLabel)}</text>`,
     `<text transform="translate(16 ${height / 2}) rotate(-90)" text-anchor="middle">${escape(o.yLabel)}</text>`,
   );
+  // Legend box wide enough for the longest label (about 7 px per character at 12 px).
+  const legendX =
+    width - m.right - Math.max(150, 35 + 7 * Math.max(...series.map((s) => s.label.length)));
   series.forEach((s, k) => {
     const color = s.color ?? COLORS[k % COLORS.length]!;
     const points: string[] = [];
@@ -113,8 +116,8 @@ export function linePlotSvg(series: Series[], o: PlotOptions): string {
         points.push(`${px(s.x[i]!).toFixed(1)},${py(s.y[i]!).toFixed(1)}`);
     parts.push(
       `<polyline fill="none" stroke="${color}" stroke-width="1.6"${s.dashed ? ' stroke-dasharray="5 4"' : ''} points="${points.join(' ')}"/>`,
-      `<line x1="${width - m.right - 150}" x2="${width - m.right - 125}" y1="${m.top + 14 + 16 * k}" y2="${m.top + 14 + 16 * k}" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/>`,
-      `<text x="${width - m.right - 120}" y="${m.top + 18 + 16 * k}">${escape(s.label)}</text>`,
+      `<line x1="${legendX}" x2="${legendX + 25}" y1="${m.top + 14 + 16 * k}" y2="${m.top + 14 + 16 * k}" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/>`,
+      `<text x="${legendX + 30}" y="${m.top + 18 + 16 * k}">${escape(s.label)}</text>`,
     );
   });
   parts.push('</svg>');

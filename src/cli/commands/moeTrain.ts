@@ -9,7 +9,15 @@ import { writeFileAtomic } from '../../io/atomic.ts';
 import { promptWindows, readBrownCorpus, traceSplits } from '../../moe/train/brownCorpus.ts';
 import { LM_VOCAB } from '../../moe/train/lmExport.ts';
 import { trainLm } from '../../moe/train/trainLm.ts';
-import { trainPredictor } from '../../moe/predictor/trainPredictor.ts';
+import { loadPredictor, trainPredictor } from '../../moe/predictor/trainPredictor.ts';
+import { examplesFromTrace } from '../../moe/predictor/routeMetrics.ts';
+import {
+  plotSweep,
+  predictRoutes,
+  SWEEP_VARIANTS,
+  sweepCache,
+} from '../../moe/expertflow/cacheSweep.ts';
+import { readTrace } from '../../moe/trace.ts';
 import { deviceLabel, openDevice } from '../../runtime/device.ts';
 import { deviceOption, jsonFlag, parseOptions, positiveInt, UsageError } from '../options.ts';
 import { createProgress, printJson } from '../output.ts';
@@ -72,7 +80,70 @@ function namedPath(spec: string): { name: string; path: string } {
   return { name: spec.replace(/^.*\//, '').replace(/\.h5$/, ''), path: spec };
 }
 
+const CacheSimOptions = z.object({
+  trace: z.string().min(1),
+  predictor: z.string().min(1),
+  batch: z.string().default('1,4'),
+  slots: z.string().default('1,2,3,4,5,6,7,8'),
+  out: z.string().min(1),
+  json: jsonFlag,
+});
+
+function intList(flag: string, text: string): number[] {
+  const values = text.split(',').map((v) => Number(v.trim()));
+  if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 1))
+    throw new UsageError(`${flag} '${text}' must be comma-separated positive integers, e.g. 1,2,4`);
+  return values;
+}
+
 export function registerTrain(moe: Command): void {
+  moe
+    .command('cache-sim')
+    .description('replay a routing trace through lru, oracle and ExpertFlow caches at many budgets')
+    .requiredOption('--trace <file.h5>', 'routing trace (moe trace)')
+    .requiredOption('--predictor <file>', 'predictor.safetensors (moe train-predictor)')
+    .option('--batch <list>', 'batch sizes', '1,4')
+    .option('--slots <list>', 'GPU expert slots per MoE layer', '1,2,3,4,5,6,7,8')
+    .requiredOption('--out <dir>', 'folder for cache-sim.json and plots')
+    .option('--json', 'print the report as JSON')
+    .action(async (raw) => {
+      const o = parseOptions(CacheSimOptions, raw);
+      const batches = intList('--batch', o.batch);
+      const slots = intList('--slots', o.slots);
+      const data = examplesFromTrace(await readTrace(o.trace));
+      const { predictor } = await loadPredictor(o.predictor);
+      if (
+        predictor.shape.moeLayers !== data.moeLayers ||
+        predictor.shape.experts !== data.numExperts
+      )
+        throw new UsageError(
+          `--predictor predicts ${predictor.shape.moeLayers} layers x ${predictor.shape.experts} experts but the trace has ${data.moeLayers} x ${data.numExperts}`,
+        );
+      const { predicted, msPerToken } = predictRoutes(predictor, data);
+      const progress = createProgress(
+        'simulating',
+        batches.length * slots.length * SWEEP_VARIANTS.length,
+      );
+      let done = 0;
+      const results = sweepCache(data, predicted, batches, slots, () => progress.update(++done));
+      progress.stop();
+      const report = {
+        trace: o.trace.replace(/^.*\//, ''),
+        sequences: data.sequences.length,
+        predictorMsPerToken: msPerToken,
+        results,
+      };
+      const files = await plotSweep(o.out, report);
+      if (o.json) printJson(report);
+      else {
+        for (const r of results)
+          console.error(
+            `batch ${r.batch} slots ${r.slotsPerLayer} ${r.label}: hit ${r.hitRatio.toFixed(3)}, copies/step ${(r.loads / r.decodeSteps).toFixed(2)}`,
+          );
+        console.error(`wrote ${files.join(', ')}`);
+      }
+    });
+
   moe
     .command('train-predictor')
     .description('train the ExpertFlow routing-path predictor on routing traces (jax-js)')

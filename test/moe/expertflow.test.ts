@@ -1,0 +1,182 @@
+/**
+ * ExpertFlow's token scheduler and the trace-driven cache simulation: the scheduler finds the
+ * brute-force optimum on clustered inputs and never activates more experts than the sequential
+ * grouping; LRU replays a hand-counted trace exactly; Belady's oracle never copies more than LRU;
+ * with a perfect predictor the ExpertFlow cache never misses once the slots hold a step's experts.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { simulateCache } from '../../src/moe/expertflow/cacheSim.ts';
+import {
+  activatedExperts,
+  hamming,
+  routeSet,
+  scheduleBatches,
+} from '../../src/moe/expertflow/scheduler.ts';
+import type { RouteExamples } from '../../src/moe/predictor/routeMetrics.ts';
+import { uniformGenerator } from '../../src/spectral/random.ts';
+
+/** All ways to split items 0..n-1 into groups of `size` (n = 2 size here). */
+function bestSplit(sets: Uint32Array[], size: number): number {
+  let best = Infinity;
+  const n = sets.length;
+  for (let mask = 0; mask < 1 << n; mask++) {
+    let ones = 0;
+    for (let i = 0; i < n; i++) ones += (mask >> i) & 1;
+    if (ones !== size || (mask & 1) === 0) continue;
+    const a = [...Array(n).keys()].filter((i) => (mask >> i) & 1);
+    const b = [...Array(n).keys()].filter((i) => !((mask >> i) & 1));
+    best = Math.min(best, activatedExperts(sets, [a, b]));
+  }
+  return best;
+}
+
+function randomTrace(
+  seed: number,
+  sequences: number,
+  L: number,
+  E: number,
+  K: number,
+): RouteExamples {
+  const uniform = uniformGenerator(seed);
+  const data: RouteExamples = { numExperts: E, topK: K, moeLayers: L, sequences: [] };
+  for (let s = 0; s < sequences; s++) {
+    const length = 12;
+    const experts = new Uint16Array(length * L * K);
+    for (let i = 0; i < length * L; i++) {
+      // Skewed, distinct choices so caching matters.
+      const picks = new Set<number>();
+      while (picks.size < K) picks.add(Math.floor(E * uniform() ** 2));
+      experts.set([...picks], i * K);
+    }
+    data.sequences.push({
+      tokens: new Array(length).fill(1),
+      promptLength: 3,
+      experts,
+      domain: 'r',
+    });
+  }
+  return data;
+}
+
+/** Predictions equal to the truth (probability 1 on each true expert). */
+function perfectPredictions(data: RouteExamples): Float32Array[][] {
+  const { moeLayers: L, numExperts: E, topK: K } = data;
+  return data.sequences.map((s) =>
+    s.tokens.map((_, t) => {
+      const p = new Float32Array(L * E);
+      for (let l = 0; l < L; l++)
+        for (let j = 0; j < K; j++) p[l * E + s.experts[(t * L + l) * K + j]!] = 1;
+      return p;
+    }),
+  );
+}
+
+describe('token scheduler', () => {
+  it('finds the optimal split of two clear clusters given interleaved', () => {
+    const a = routeSet(16, [0, 1, 2, 3]);
+    const b = routeSet(16, [8, 9, 10, 11]);
+    const sets = [a, b, a, b, a, b].map((x, i) => {
+      const y = x.slice();
+      y[0]! ^= 1 << (4 + (i % 3)); // small per-item noise
+      return y;
+    });
+    assert.equal(hamming(sets[0]!, sets[2]!), 2);
+    const groups = scheduleBatches(sets, 3);
+    assert.equal(activatedExperts(sets, groups), bestSplit(sets, 3));
+    assert.deepEqual(
+      groups.map((g) => g.map((i) => i % 2)),
+      [
+        [0, 0, 0],
+        [1, 1, 1],
+      ],
+    );
+  });
+
+  it('never activates more experts than the sequential grouping, and is near the optimum', () => {
+    const uniform = uniformGenerator(4);
+    let gap = 0;
+    for (let trial = 0; trial < 30; trial++) {
+      const sets = Array.from({ length: 8 }, () =>
+        routeSet(
+          32,
+          Array.from({ length: 6 }, () => Math.floor(32 * uniform() ** 2)),
+        ),
+      );
+      const groups = scheduleBatches(sets, 4);
+      assert.deepEqual(
+        groups.flat().sort((x, y) => x - y),
+        [...Array(8).keys()],
+      );
+      assert.ok(groups.every((g) => g.length === 4));
+      const sequential = activatedExperts(sets, [
+        [0, 1, 2, 3],
+        [4, 5, 6, 7],
+      ]);
+      const got = activatedExperts(sets, groups);
+      assert.ok(got <= sequential);
+      gap += got - bestSplit(sets, 4);
+    }
+    assert.ok(gap / 30 < 1, `mean excess over the optimum ${gap / 30} experts`);
+  });
+});
+
+describe('cache simulation', () => {
+  it('replays LRU exactly on a hand-counted trace', () => {
+    // One layer, 4 experts, top-1, one sequence: prompt [0], decode routes 1, 0, 2, 1 with 2 slots.
+    const data: RouteExamples = {
+      numExperts: 4,
+      topK: 1,
+      moeLayers: 1,
+      sequences: [
+        {
+          tokens: [5, 5, 5, 5, 5],
+          promptLength: 1,
+          experts: Uint16Array.from([0, 1, 0, 2, 1]),
+          domain: 'x',
+        },
+      ],
+    };
+    const r = simulateCache({ data, batch: 1, slotsPerLayer: 2, policy: 'lru' });
+    // After the prompt {0}: 1 miss, 0 hit, 2 miss (evicts 1, LRU), 1 miss.
+    assert.equal(r.accesses, 4);
+    assert.equal(r.hits, 1);
+    assert.equal(r.onDemandLoads, 3);
+    const oracle = simulateCache({ data, batch: 1, slotsPerLayer: 2, policy: 'oracle' });
+    // Belady evicts 0 (never used again) for 2, so 1 stays: 2 misses.
+    assert.equal(oracle.onDemandLoads, 2);
+  });
+
+  it('Belady never copies more than LRU; a perfect predictor never misses with enough slots', () => {
+    for (const seed of [1, 2, 3]) {
+      const data = randomTrace(seed, 8, 3, 8, 2);
+      const predicted = perfectPredictions(data);
+      for (const batch of [1, 2, 4])
+        for (const slots of [2, 4, 6]) {
+          const lru = simulateCache({ data, batch, slotsPerLayer: slots, policy: 'lru' });
+          const oracle = simulateCache({ data, batch, slotsPerLayer: slots, policy: 'oracle' });
+          assert.ok(oracle.loads <= lru.loads, `seed ${seed} batch ${batch} slots ${slots}`);
+          const ef = simulateCache({
+            data,
+            batch,
+            slotsPerLayer: slots,
+            policy: 'expertflow',
+            predicted,
+            horizon: 'online',
+          });
+          if (slots >= 2 * batch)
+            assert.equal(ef.onDemandLoads, 0, `batch ${batch} slots ${slots}`);
+          assert.equal(ef.accesses, lru.accesses);
+          const scheduled = simulateCache({
+            data,
+            batch,
+            slotsPerLayer: slots,
+            policy: 'expertflow',
+            predicted,
+            schedule: true,
+          });
+          assert.ok(scheduled.activePerLayer <= ef.activePerLayer + 1e-9);
+        }
+    }
+  });
+});
