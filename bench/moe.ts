@@ -25,7 +25,7 @@ import { makeTinyModel } from '../src/moe/tiny.ts';
 import { SyntheticWeights, type WeightSource } from '../src/moe/weights.ts';
 import type { Benchmark } from './registry.ts';
 
-const MIXTRAL = (layers: number): Record<string, unknown> => ({
+export const MIXTRAL = (layers: number): Record<string, unknown> => ({
   model_type: 'mixtral',
   hidden_size: 4096,
   intermediate_size: 14336,

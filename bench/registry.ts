@@ -1,5 +1,6 @@
 /** The benchmarks `npm run bench` knows; each returns its parameters and measured results. */
 import type { ComputeDevice } from '../src/runtime/device.ts';
+import { expertflowBenchmark } from './expertflow.ts';
 import { moeBenchmark } from './moe.ts';
 import { moeKernelsBenchmark } from './moeKernels.ts';
 import { solversBenchmark } from './solvers.ts';
@@ -19,4 +20,5 @@ export const BENCHMARKS: Record<string, Benchmark> = {
   solvers: solversBenchmark,
   moe: moeBenchmark,
   'moe-kernels': moeKernelsBenchmark,
+  expertflow: expertflowBenchmark,
 };

@@ -8,14 +8,15 @@
  *   step does not need (`pinned`).
  * - `lookahead` (Pre-gated MoE): `lru` plus prefetches of layer l+1's predicted experts issued at
  *   layer l; a prefetched expert counts as a hit only if the router then really picks it.
- * - ExpertFlow's cache (trace-driven so far, src/moe/expertflow/) passes `need`: a victim is the
- *   unpinned expert with the least predicted need, LRU breaking ties.
+ * - `expertflow`: a routing-path predictor's advice (src/moe/expertflow/advisor.ts) prefetches
+ *   each layer's predicted experts before the step and passes `need`: a victim is the unpinned
+ *   expert with the least predicted need, LRU breaking ties.
  *
  * The router always decides which experts run, so the policy changes only time and bytes moved,
  * never the tokens.
  */
 
-export const POLICIES = ['all-gpu', 'lru', 'lookahead'] as const;
+export const POLICIES = ['all-gpu', 'lru', 'lookahead', 'expertflow'] as const;
 export type Policy = (typeof POLICIES)[number];
 
 /** Expected need of a resident expert (higher = keep); the lowest is evicted first. */

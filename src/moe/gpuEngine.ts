@@ -23,7 +23,8 @@ import {
   type TokenPlace,
   type TokenRoute,
 } from './engine.ts';
-import { ExpertCache, type Policy, slotsPerLayer } from './expertCache.ts';
+import { ExpertCache, type Need, type Policy, slotsPerLayer } from './expertCache.ts';
+import type { RouteAdvisor, StepPlan } from './expertflow/advisor.ts';
 import { MoeOps } from './gpuOps.ts';
 import { ExpertTier } from './expertTier.ts';
 import { EMBED, FINAL_NORM, LM_HEAD, layerNames } from './tensorNames.ts';
@@ -43,6 +44,13 @@ export interface GpuEngineOptions {
   gpuRouting?: boolean;
   /** all-gpu: largest buffer of side-by-side experts (default: the storage-binding limit). */
   expertChunkBytes?: number;
+  /** expertflow: the prefetch and eviction advice (a routing-path predictor or a trace). */
+  advisor?: RouteAdvisor;
+  /**
+   * Trace replay: the experts every token takes at a decoder layer, replacing the router's choice
+   * (timing benchmarks on synthetic weights; outputs are then meaningless).
+   */
+  routeOverride?: RouteOverride;
   onLoad?: (done: number, total: number) => void;
 }
 
@@ -90,6 +98,9 @@ type Scratch = Record<
   GPUBuffer
 >;
 
+/** Expert ids [T * K] for the tokens at `places` at decoder layer `layer`. */
+export type RouteOverride = (layer: number, places: TokenPlace[]) => Uint32Array;
+
 /** (slot, position) pairs flattened as the RoPE kernel reads them -> one place per token. */
 function placesOf(slotPos: number[]): TokenPlace[] {
   return Array.from({ length: slotPos.length / 2 }, (_, t) => ({
@@ -128,6 +139,10 @@ export class GpuMoeEngine implements MoeEngine {
   gpuRouting = true;
   /** MoE layers whose routes were read back to the host (one submit + sync each). */
   routeReadbacks = 0;
+  advisor: RouteAdvisor | null = null;
+  routeOverride: RouteOverride | null = null;
+  /** Experts copied in ahead of the router on the advisor's word. */
+  adviceCopies = 0;
 
   private constructor(
     readonly spec: MoeSpec,
@@ -321,6 +336,10 @@ export class GpuMoeEngine implements MoeEngine {
 
   #configure(options: GpuEngineOptions): this {
     this.gpuRouting = options.gpuRouting ?? true;
+    this.advisor = options.advisor ?? null;
+    this.routeOverride = options.routeOverride ?? null;
+    if (this.policy === 'expertflow' && !this.advisor)
+      throw new Error('the expertflow policy needs a routing-path predictor (--predictor)');
     return this.#warmAllGpu();
   }
 
@@ -342,6 +361,7 @@ export class GpuMoeEngine implements MoeEngine {
 
   reset(slot: number): void {
     this.#lengths[slot] = 0;
+    this.advisor?.reset(slot);
   }
 
   counters(): EngineCounters {
@@ -428,8 +448,14 @@ export class GpuMoeEngine implements MoeEngine {
     ops.embed(batch, this.embed, s.x, T, H, tokenOffset);
     const moeLayers = spec.layerKinds.map((k, l) => (k === 'moe' ? l : -1)).filter((l) => l >= 0);
     const gpuRouted =
-      this.gpuRouting && this.policy === 'all-gpu' && !observe && T * K <= spec.numExperts;
-    const places = observe ? placesOf(slotPos) : [];
+      this.gpuRouting &&
+      this.policy === 'all-gpu' &&
+      !observe &&
+      !this.routeOverride &&
+      T * K <= spec.numExperts;
+    const places = observe || this.routeOverride ? placesOf(slotPos) : [];
+    const plan = this.policy === 'expertflow' ? this.advisor!.plan(chunk) : null;
+    if (plan) this.#prefetchAdvised(batch, plan, moeLayers);
     for (let l = 0; l < spec.layers; l++) {
       const w = this.layers[l]!;
       this.#attention(batch, w, T, posOffset);
@@ -477,6 +503,7 @@ export class GpuMoeEngine implements MoeEngine {
           stepMark,
           observe,
           places,
+          need: plan?.need(l),
         });
       }
       if (w.mlp) {
@@ -671,7 +698,12 @@ export class GpuMoeEngine implements MoeEngine {
     layer: number,
     T: number,
     next: number | undefined,
-    step: { stepMark: number; observe: RouteObserver | undefined; places: TokenPlace[] },
+    step: {
+      stepMark: number;
+      observe: RouteObserver | undefined;
+      places: TokenPlace[];
+      need: Need | undefined;
+    },
   ): Promise<CommandBatch> {
     const K = this.spec.topK;
     const predict = next !== undefined;
@@ -679,6 +711,7 @@ export class GpuMoeEngine implements MoeEngine {
     this.ops.flush();
     batch.submit();
     const routing = await this.#readRouting(T * K, predict);
+    if (this.routeOverride) routing.ids = this.routeOverride(layer, step.places);
     this.routeReadbacks++;
     this.ops.meta.rewind(step.stepMark);
     let out = new CommandBatch(this.device);
@@ -689,7 +722,7 @@ export class GpuMoeEngine implements MoeEngine {
       }));
       step.observe(layer, routes, step.places);
     }
-    out = await this.#experts(out, layer, routing.ids, T);
+    out = await this.#experts(out, layer, routing.ids, T, step.need);
     if (predict && routing.predicted) this.#prefetch(out, next, routing.predicted);
     return out;
   }
@@ -717,12 +750,17 @@ export class GpuMoeEngine implements MoeEngine {
     };
   }
 
-  /** Loads missing experts and records each active expert's dispatches (in waves if slots are few). */
+  /**
+   * Loads missing experts and records each active expert's dispatches, in waves if slots are few:
+   * resident experts first (each is a hit before anything can evict it), then the missing ones,
+   * least needed first when an advisor says what is needed (so the most needed stay resident).
+   */
   async #experts(
     batch: CommandBatch,
     layer: number,
     ids: Uint32Array,
     T: number,
+    need?: Need,
   ): Promise<CommandBatch> {
     const { spec, ops, s } = this;
     const K = spec.topK;
@@ -738,14 +776,20 @@ export class GpuMoeEngine implements MoeEngine {
         list.dst.push(t * K + j);
       }
     }
-    const active = [...byExpert.keys()].sort((a, b) => a - b);
+    const resident = new Set(this.cache.resident(layer));
+    const ranked = [...byExpert.keys()].sort((a, b) => a - b);
+    const rank = need ?? (() => 0);
+    const active = [
+      ...ranked.filter((e) => resident.has(e)),
+      ...ranked.filter((e) => !resident.has(e)).sort((a, b) => rank(a) - rank(b) || a - b),
+    ];
     let region = 0;
     for (let w = 0; w < active.length; w += this.cache.slotsPerLayer) {
       const wave = active.slice(w, w + this.cache.slotsPerLayer);
       const pinned = new Set(wave);
       let loads = 0;
       const slots = wave.map((e) => {
-        const { slot, load } = this.cache.acquire(layer, e, pinned);
+        const { slot, load } = this.cache.acquire(layer, e, pinned, need);
         if (load) {
           this.#bytesMoved += this.tier.copyIn(batch, layer, e, slot);
           loads++;
@@ -797,6 +841,26 @@ export class GpuMoeEngine implements MoeEngine {
     await this.device.queue.onSubmittedWorkDone();
     this.#stallMs[layer]! += performance.now() - started;
     return new CommandBatch(this.device);
+  }
+
+  /**
+   * expertflow: before the step's first layer, copy each MoE layer's predicted experts into slots
+   * that hold no predicted expert (a resident predicted expert is already a hit).
+   */
+  #prefetchAdvised(batch: CommandBatch, plan: StepPlan, moeLayers: number[]): void {
+    for (const layer of moeLayers) {
+      const wanted = plan.prefetch(layer);
+      const need = plan.need(layer);
+      const pinned = new Set(this.cache.resident(layer).filter((e) => wanted.includes(e)));
+      for (const e of wanted) {
+        if (pinned.has(e)) continue;
+        pinned.add(e);
+        const got = this.cache.prefetch(layer, e, pinned, need);
+        if (!got) break;
+        this.#bytesMoved += this.tier.copyIn(batch, layer, e, got.slot);
+        this.adviceCopies++;
+      }
+    }
   }
 
   #prefetch(batch: CommandBatch, layer: number, predicted: Uint32Array): void {

@@ -10,6 +10,26 @@ import type { Policy } from './expertCache.ts';
 import { GpuMoeEngine } from './gpuEngine.ts';
 import { ReferenceEngine } from './reference.ts';
 import { ModelTokenizer } from './tokenizer.ts';
+import { createAdvisor, predictorSource, type RouteAdvisor } from './expertflow/advisor.ts';
+import { loadPredictor } from './predictor/predictorFile.ts';
+import type { MoeSpec } from './config.ts';
+
+/** The expertflow advice from a trained predictor, checked against the model's routing shape. */
+export async function predictorAdvisor(path: string, spec: MoeSpec): Promise<RouteAdvisor> {
+  const { predictor } = await loadPredictor(path);
+  const moeLayers = spec.layerKinds.flatMap((k, l) => (k === 'moe' ? [l] : []));
+  if (predictor.shape.moeLayers !== moeLayers.length || predictor.shape.experts !== spec.numExperts)
+    throw new Error(
+      `${path} predicts ${predictor.shape.moeLayers} MoE layers x ${predictor.shape.experts} experts, ` +
+        `but the model has ${moeLayers.length} x ${spec.numExperts}: train a predictor on this model's traces`,
+    );
+  return createAdvisor(predictorSource(predictor), {
+    moeLayers,
+    experts: spec.numExperts,
+    topK: spec.topK,
+    prefetch: true,
+  });
+}
 
 /** The CPU reference keeps f32 copies of all weights: refuse models past this many parameters. */
 export const CPU_MAX_PARAMETERS = 200_000_000;
@@ -22,6 +42,8 @@ export interface OpenModelOptions {
   budgetBytes?: number | undefined;
   maxSequences: number;
   maxContext: number;
+  /** expertflow: the routing-path predictor file (moe train-predictor). */
+  predictor?: string | undefined;
   onLoad?: (done: number, total: number) => void;
 }
 
@@ -47,14 +69,20 @@ export function parameterCount(checkpoint: Checkpoint): number {
 }
 
 export async function openModel(options: OpenModelOptions): Promise<OpenModel> {
+  if (options.policy === 'expertflow' && !options.predictor)
+    throw new Error('--policy expertflow needs --predictor <predictor.safetensors>');
   const checkpoint = await Checkpoint.open(options.model);
   try {
     const tokenizer = await ModelTokenizer.open(options.model);
     const device = await openDevice({ prefer: options.device });
     let engine: MoeEngine;
     if (device.kind === 'webgpu') {
+      const advisor = options.predictor
+        ? await predictorAdvisor(options.predictor, checkpoint.spec)
+        : undefined;
       engine = await GpuMoeEngine.load(device.gpu, checkpoint, {
         policy: options.policy,
+        ...(advisor ? { advisor } : {}),
         expertsPerLayer: options.expertsPerLayer,
         budgetBytes: options.budgetBytes,
         maxSequences: options.maxSequences,

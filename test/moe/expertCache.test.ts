@@ -22,6 +22,21 @@ describe('expert cache', () => {
     assert.throws(() => cache.acquire(0, 1, new Set([3, 7, 1])), /all 2 expert slots are pinned/);
   });
 
+  it('evicts the expert of least predicted need when a need is given (LRU breaks ties)', () => {
+    const cache = new ExpertCache(1, 8, 3);
+    const none = new Set<number>();
+    for (const e of [1, 2, 3]) cache.acquire(0, e, none);
+    // 1 is least recently used, but the predictor still needs it; 3 (newest) is needed least.
+    const need = (e: number) => ({ 1: 5, 2: 2, 3: 0 })[e] ?? 0;
+    assert.deepEqual(cache.acquire(0, 4, new Set([4]), need), { slot: 2, load: true });
+    // Equal need: the least recently used goes (1).
+    assert.deepEqual(
+      cache.acquire(0, 5, new Set([5]), () => 0),
+      { slot: 0, load: true },
+    );
+    assert.deepEqual([...cache.resident(0)], [5, 2, 4]);
+  });
+
   it('prefetches count as hits only when the router uses them', () => {
     const cache = new ExpertCache(1, 8, 3);
     assert.ok(cache.prefetch(0, 2, new Set()));

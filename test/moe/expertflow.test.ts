@@ -180,3 +180,19 @@ describe('cache simulation', () => {
     }
   });
 });
+
+describe('expertflow policy', () => {
+  it('refuses to open a model without a predictor, naming the flag', async () => {
+    const { openModel } = await import('../../src/moe/open.ts');
+    await assert.rejects(
+      openModel({
+        model: 'no-such-dir',
+        device: 'wasm',
+        policy: 'expertflow',
+        maxSequences: 1,
+        maxContext: 16,
+      }),
+      /--policy expertflow needs --predictor/,
+    );
+  });
+});

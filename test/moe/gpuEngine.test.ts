@@ -11,6 +11,9 @@ import { expertBytes, SUPPORTED_ARCHS } from '../../src/moe/config.ts';
 import type { TokenRoute } from '../../src/moe/engine.ts';
 import { type Policy } from '../../src/moe/expertCache.ts';
 import { generateBatch } from '../../src/moe/generate.ts';
+import { createAdvisor, predictorSource } from '../../src/moe/expertflow/advisor.ts';
+import { RoutePredictor } from '../../src/moe/predictor/predictorInfer.ts';
+import { predictorInitialValues } from '../../src/moe/predictor/predictorModel.ts';
 import { GpuMoeEngine } from '../../src/moe/gpuEngine.ts';
 import { ReferenceEngine } from '../../src/moe/reference.ts';
 import { makeTinyModel } from '../../src/moe/tiny.ts';
@@ -110,7 +113,7 @@ describe('WGSL MoE engine', { skip }, () => {
   }
 
   for (const arch of SUPPORTED_ARCHS) {
-    it(`${arch}: greedy tokens and routes identical under all-gpu, lru and lookahead`, async () => {
+    it(`${arch}: greedy tokens and routes identical under all-gpu, lru, lookahead and expertflow`, async () => {
       const checkpoint = await tiny(arch);
       const runs: Record<string, { tokens: number[][]; routes: string[]; engine: GpuMoeEngine }> =
         {};
@@ -118,11 +121,30 @@ describe('WGSL MoE engine', { skip }, () => {
         ['all-gpu', undefined],
         ['lru', 2],
         ['lookahead', 3],
+        ['expertflow', 2],
       ];
+      const spec = checkpoint.spec;
+      const moeLayers = spec.layerKinds.flatMap((k, l) => (k === 'moe' ? [l] : []));
+      // An untrained predictor: its advice is mostly wrong, which must cost copies, never tokens.
+      const shape = {
+        vocab: spec.vocab,
+        width: 16,
+        layers: 1,
+        heads: 2,
+        ffn: 16,
+        maxPositions: 64,
+        moeLayers: moeLayers.length,
+        experts: spec.numExperts,
+      };
+      const advisor = createAdvisor(
+        predictorSource(new RoutePredictor(shape, predictorInitialValues(shape, 1))),
+        { moeLayers, experts: spec.numExperts, topK: spec.topK, prefetch: true },
+      );
       for (const [policy, expertsPerLayer] of policies) {
         const engine = await GpuMoeEngine.load(gpu!.gpu, checkpoint, {
           policy,
           expertsPerLayer,
+          ...(policy === 'expertflow' ? { advisor } : {}),
           maxSequences: 2,
           maxPositions: 64,
         });
@@ -141,6 +163,10 @@ describe('WGSL MoE engine', { skip }, () => {
       assert.deepEqual(runs.lookahead!.tokens, runs['all-gpu']!.tokens);
       assert.deepEqual(runs.lru!.routes, runs['all-gpu']!.routes);
       assert.deepEqual(runs.lookahead!.routes, runs['all-gpu']!.routes);
+      assert.deepEqual(runs.expertflow!.tokens, runs['all-gpu']!.tokens);
+      assert.deepEqual(runs.expertflow!.routes, runs['all-gpu']!.routes);
+      assert.ok(runs.expertflow!.engine.adviceCopies > 0, 'the advisor prefetched');
+      assert.ok(advisor.hostMs > 0);
       const lru = runs.lru!.engine;
       assert.ok(lru.counters().expertMisses > 0 && lru.counters().bytesMoved > 0);
       assert.equal(runs['all-gpu']!.engine.counters().expertMisses, 0);

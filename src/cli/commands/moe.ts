@@ -40,6 +40,7 @@ const engineSchema = {
   gpuExpertsPerLayer: positiveInt.optional(),
   gpuExpertBudget: z.string().optional(),
   maxContext: positiveInt.default(1024),
+  predictor: z.string().optional(),
   device: deviceOption,
 };
 
@@ -47,12 +48,16 @@ function addEngineOptions(command: Command): Command {
   return command
     .requiredOption('--model <dir>', 'Hugging Face model folder')
     .option('--policy <policy>', POLICIES.join(' | '), 'all-gpu')
-    .option('--gpu-experts-per-layer <n>', 'GPU expert slots per MoE layer (lru, lookahead)')
+    .option(
+      '--gpu-experts-per-layer <n>',
+      'GPU expert slots per MoE layer (lru, lookahead, expertflow)',
+    )
     .option(
       '--gpu-expert-budget <bytes>',
       'GPU bytes for routed experts, e.g. 2GiB (lru, lookahead)',
     )
     .option('--max-context <n>', 'KV-cache positions per sequence', '1024')
+    .option('--predictor <file>', 'routing-path predictor for --policy expertflow')
     .option('--device <device>', 'auto | webgpu | wasm', 'auto');
 }
 
@@ -69,6 +74,7 @@ async function openFor(
     budgetBytes: o.gpuExpertBudget === undefined ? undefined : parseBytes(o.gpuExpertBudget),
     maxSequences,
     maxContext: o.maxContext,
+    predictor: o.predictor,
     onLoad: (done, total) => {
       progress ??= createProgress('loading experts', total);
       progress.update(done);

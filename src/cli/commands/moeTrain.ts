@@ -9,7 +9,8 @@ import { writeFileAtomic } from '../../io/atomic.ts';
 import { promptWindows, readBrownCorpus, traceSplits } from '../../moe/train/brownCorpus.ts';
 import { LM_VOCAB } from '../../moe/train/lmExport.ts';
 import { trainLm } from '../../moe/train/trainLm.ts';
-import { loadPredictor, trainPredictor } from '../../moe/predictor/trainPredictor.ts';
+import { loadPredictor } from '../../moe/predictor/predictorFile.ts';
+import { trainPredictor } from '../../moe/predictor/trainPredictor.ts';
 import { examplesFromTrace } from '../../moe/predictor/routeMetrics.ts';
 import {
   plotSweep,

@@ -7,10 +7,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.ts';
-import { SafetensorsFile, writeSafetensors } from '../../io/safetensors.ts';
 import { readTrace } from '../trace.ts';
 import { RoutePredictor } from './predictorInfer.ts';
-import { type PredictorShape, predictorParameterShapes } from './predictorModel.ts';
+import type { PredictorShape } from './predictorModel.ts';
+import { savePredictor } from './predictorFile.ts';
 import { createPredictorTrainer, type PredictorTrainConfig } from './predictorTrainer.ts';
 import {
   examplesFromTrace,
@@ -133,38 +133,5 @@ export async function trainPredictor(o: TrainPredictorOptions): Promise<Predicto
     return report;
   } finally {
     trainer.dispose();
-  }
-}
-
-export async function savePredictor(
-  path: string,
-  shape: PredictorShape,
-  values: Map<string, Float32Array>,
-  topK: number,
-): Promise<void> {
-  const tensors = Object.fromEntries(
-    predictorParameterShapes(shape).map(([name, dims]) => [
-      name,
-      { dtype: 'F32' as const, shape: dims, data: values.get(name)! },
-    ]),
-  );
-  await writeSafetensors(path, tensors, { shape: JSON.stringify(shape), top_k: String(topK) });
-}
-
-export async function loadPredictor(
-  path: string,
-): Promise<{ predictor: RoutePredictor; topK: number }> {
-  const file = await SafetensorsFile.open(path);
-  try {
-    const shapeText = file.metadata?.shape;
-    if (!shapeText)
-      throw new Error(`${path} is not a driftflow routing predictor (no shape metadata)`);
-    const shape = JSON.parse(shapeText) as PredictorShape;
-    const values = new Map<string, Float32Array>();
-    for (const [name] of predictorParameterShapes(shape))
-      values.set(name, await file.readFloat32(name));
-    return { predictor: new RoutePredictor(shape, values), topK: Number(file.metadata?.top_k) };
-  } finally {
-    await file.close();
   }
 }
