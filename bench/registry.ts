@@ -1,6 +1,7 @@
 /** The benchmarks `npm run bench` knows; each returns its parameters and measured results. */
 import type { ComputeDevice } from '../src/runtime/device.ts';
 import { expertflowBenchmark } from './expertflow.ts';
+import { flowBenchmark } from './flow.ts';
 import { moeBenchmark } from './moe.ts';
 import { moeKernelsBenchmark } from './moeKernels.ts';
 import { solversBenchmark } from './solvers.ts';
@@ -21,4 +22,5 @@ export const BENCHMARKS: Record<string, Benchmark> = {
   moe: moeBenchmark,
   'moe-kernels': moeKernelsBenchmark,
   expertflow: expertflowBenchmark,
+  flow: flowBenchmark,
 };

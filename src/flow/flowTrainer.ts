@@ -1,0 +1,120 @@
+/**
+ * One conditional-flow-matching training step for the FNO velocity field, jitted as a whole: the
+ * straight path x_t = (1 - t) x0 + t x1 from noise x0 to data x1 (optionally widened by sigma_min
+ * noise), the regression of v(x_t, t) onto x1 - x0 (mean squared error), its gradient and an AdamW
+ * update. Which x0 goes with which x1 (independent, or the minibatch optimal-transport pairing of
+ * assignment.ts) is decided on the host before the step.
+ */
+import * as jax from '@jax-js/jax';
+import {
+  type AdamConfig,
+  adamInit,
+  adamScalars,
+  type AdamState,
+  adamUpdate,
+  cosineSchedule,
+  DEFAULT_ADAM,
+  type Params,
+} from '../nn/adam.ts';
+import { fnoForward, fnoInitialValues, fnoParams, type FnoShape } from './fno.ts';
+
+const np = jax.numpy;
+
+export interface FlowTrainConfig {
+  seed: number;
+  batch: number;
+  steps: number;
+  peakLr: number;
+  warmup: number;
+  weightDecay: number;
+  /** Std of the Gaussian widening of the path (0: exact straight paths). */
+  sigmaMin: number;
+}
+
+export interface FlowBatch {
+  /** Noise and data fields [B, H, W, C], row-major, paired index by index. */
+  x0: Float32Array<ArrayBuffer>;
+  x1: Float32Array<ArrayBuffer>;
+  /** Flow times [B] in [0, 1]. */
+  t: Float32Array<ArrayBuffer>;
+  /** Standard normal noise [B, H, W, C] for sigma_min (ignored when sigmaMin is 0). */
+  eps?: Float32Array<ArrayBuffer>;
+  size: number;
+}
+
+export function createFlowTrainer(
+  shape: FnoShape,
+  config: FlowTrainConfig,
+  initial?: Map<string, Float32Array>,
+) {
+  const adam: AdamConfig = { ...DEFAULT_ADAM, beta2: 0.999, weightDecay: config.weightDecay };
+  let params: Params = fnoParams(shape, initial ?? fnoInitialValues(shape, config.seed));
+  let state: AdamState = adamInit(params);
+
+  const lossOf = (p: Params, x0: jax.Array, x1: jax.Array, t: jax.Array, eps: jax.Array) => {
+    const b = x0.shape[0]!;
+    const tt = t.ref.reshape([b, 1, 1, 1]);
+    let xt = x0.ref.mul(tt.ref.neg().add(1)).add(x1.ref.mul(tt));
+    if (config.sigmaMin > 0) xt = xt.add(eps.mul(config.sigmaMin));
+    else eps.dispose();
+    const target = x1.sub(x0);
+    return np.mean(np.square(fnoForward(p, xt, t, shape).sub(target)));
+  };
+  const trainStep = jax.jit(
+    (
+      p: Params,
+      st: AdamState,
+      x0: jax.Array,
+      x1: jax.Array,
+      t: jax.Array,
+      eps: jax.Array,
+      sc: jax.Array,
+    ) => {
+      const [loss, grads] = jax.valueAndGrad(lossOf)(jax.tree.ref(p), x0, x1, t, eps);
+      const up = adamUpdate(p, grads, st, sc, adam, (name) => !name.endsWith('.b'));
+      return [up.params, up.state.m, up.state.v, loss];
+    },
+  );
+  const velocity = jax.jit((p: Params, x: jax.Array, t: jax.Array) => fnoForward(p, x, t, shape));
+
+  const fields = (data: Float32Array<ArrayBuffer>, b: number, size: number) =>
+    np.array(data).reshape([b, size, size, shape.channels]);
+
+  return {
+    /** One step; resolves to the loss (read back, so the step is finished). */
+    step(batch: FlowBatch, step: number): { loss: Promise<number> } {
+      const b = batch.t.length;
+      const lr = cosineSchedule(step, config.steps, config.peakLr, config.warmup);
+      const [p, m, v, loss] = trainStep(
+        params,
+        state,
+        fields(batch.x0, b, batch.size),
+        fields(batch.x1, b, batch.size),
+        np.array(batch.t),
+        batch.eps && config.sigmaMin > 0 ? fields(batch.eps, b, batch.size) : np.zeros([1]),
+        adamScalars(adam, step, lr),
+      ) as [Params, Params, Params, jax.Array];
+      params = p;
+      state = { m, v };
+      return { loss: loss.data().then((d) => (d as Float32Array)[0]!) };
+    },
+    /** v(x, t) for fields [B, size, size, C] at one time t. */
+    async velocity(
+      x: Float32Array<ArrayBuffer>,
+      b: number,
+      size: number,
+      t: number,
+    ): Promise<Float32Array> {
+      const out = velocity(jax.tree.ref(params), fields(x, b, size), np.full([b], t));
+      return (await out.data()) as Float32Array;
+    },
+    dispose(): void {
+      jax.tree.dispose(params);
+      jax.tree.dispose(state);
+      trainStep.dispose();
+      velocity.dispose();
+    },
+  };
+}
+
+export type FlowTrainer = ReturnType<typeof createFlowTrainer>;
