@@ -87,8 +87,8 @@ function complexMix(
   return { real, imag };
 }
 
-/** The spectral convolution K v of one layer, for v [B, H, W, width]. */
-export function spectralConv(p: Params, l: number, v: jax.Array, s: FnoShape): jax.Array {
+/** The spectral convolution K v of one layer through jax-js's FFT (the reference path). */
+export function spectralConvFft(p: Params, l: number, v: jax.Array, s: FnoShape): jax.Array {
   const [b, h, w] = v.shape as [number, number, number, number];
   const m = s.modes;
   const half = w / 2 + 1;
@@ -118,6 +118,83 @@ export function spectralConv(p: Params, l: number, v: jax.Array, s: FnoShape): j
     { real: assemble(low.real, high.real), imag: assemble(low.imag, high.imag) },
     [1, 2],
   );
+}
+
+/**
+ * Truncated DFT matrices of an h x w grid for M modes: forward along x (kx < M) and y (the 2M rows
+ * ky = 0..M-1 and h-M..h-1), and the inverse with irfft2's 1/(hw) and its weight 2 for kx > 0.
+ */
+function dftMatrices(h: number, w: number, m: number) {
+  const rows = [
+    ...Array.from({ length: m }, (_, i) => i),
+    ...Array.from({ length: m }, (_, i) => h - m + i),
+  ];
+  /** [n, count] table of f(angle(i, k)), computed in f64. */
+  const table = (
+    n: number,
+    count: number,
+    angle: (i: number, k: number) => number,
+    f: (a: number) => number,
+  ) =>
+    Float32Array.from({ length: n * count }, (_, at) =>
+      f(angle(Math.floor(at / count), at % count)),
+    );
+  const ax = (x: number, k: number) => (2 * Math.PI * k * x) / w;
+  const ay = (y: number, r: number) => (2 * Math.PI * rows[r]! * y) / h;
+  const inverseWeight = (k: number) => (k === 0 ? 1 : 2) / (h * w);
+  const make = (data: Float32Array<ArrayBuffer>, shape: number[]) => np.array(data).reshape(shape);
+  return {
+    cx: make(table(w, m, ax, Math.cos), [w, m]),
+    sx: make(table(w, m, ax, Math.sin), [w, m]),
+    cy: make(table(h, 2 * m, ay, Math.cos), [h, 2 * m]),
+    sy: make(table(h, 2 * m, ay, Math.sin), [h, 2 * m]),
+    // Inverse along x: [m, w]; irfft2's 1/(hw) and weight 2 for kx > 0 are in `weights`.
+    cxi: make(
+      table(m, w, (k, x) => ax(x, k), Math.cos),
+      [m, w],
+    ),
+    sxi: make(
+      table(m, w, (k, x) => ax(x, k), Math.sin),
+      [m, w],
+    ),
+    weights: make(
+      Float32Array.from({ length: m }, (_, k) => inverseWeight(k)),
+      [1, 1, m, 1],
+    ),
+  };
+}
+
+/**
+ * The spectral convolution K v of one layer, for v [B, H, W, width]: the kept modes by truncated
+ * DFT matrices (dense matmuls, O(N M) per line, which on a GPU beat a full FFT when M << N), the
+ * complex mixing, and the inverse the same way. Equal to `spectralConvFft` (tested).
+ */
+export function spectralConv(p: Params, l: number, v: jax.Array, s: FnoShape): jax.Array {
+  const [, h, w] = v.shape as [number, number, number, number];
+  const m = s.modes;
+  if (h < 2 * m || w / 2 + 1 < m)
+    throw new Error(
+      `a ${h}x${w} grid is too small for ${m} Fourier modes (needs ${2 * m} points a side)`,
+    );
+  const d = dftMatrices(h, w, m);
+  const e = (spec: string, a: jax.Array, b: jax.Array) => np.einsum(spec, a, b);
+  // Forward along x: X = sum_w v e^{-i kx x}.
+  const xr = e('bhwc,wk->bhkc', v.ref, d.cx);
+  const xi = e('bhwc,wk->bhkc', v, d.sx).neg();
+  // Forward along y: Y = sum_h X e^{-i ky y}.
+  const yr = e('bhkc,hy->bykc', xr.ref, d.cy.ref).add(e('bhkc,hy->bykc', xi.ref, d.sy.ref));
+  const yi = e('bhkc,hy->bykc', xi, d.cy.ref).sub(e('bhkc,hy->bykc', xr, d.sy.ref));
+  const weight = (part: 're' | 'im') =>
+    np.concatenate([p[`layer${l}.low.${part}`]!.ref, p[`layer${l}.high.${part}`]!.ref], 0);
+  const z = complexMix(yr, yi, weight('re'), weight('im'));
+  // Inverse along y: U = sum_ky Z e^{+i ky y}.
+  const ur = e('bykc,hy->bhkc', z.real.ref, d.cy.ref).sub(e('bykc,hy->bhkc', z.imag.ref, d.sy.ref));
+  const ui = e('bykc,hy->bhkc', z.real, d.sy).add(e('bykc,hy->bhkc', z.imag, d.cy));
+  // Inverse along x, real part, irfft weights: out = sum_kx w_k (Ur cos - Ui sin).
+  const scaled = (u: jax.Array) => u.mul(d.weights.ref);
+  const out = e('bhkc,kw->bhwc', scaled(ur), d.cxi).sub(e('bhkc,kw->bhwc', scaled(ui), d.sxi));
+  d.weights.dispose();
+  return out;
 }
 
 const pointwise = (x: jax.Array, w: jax.Array, bias: jax.Array) => np.matmul(x, w).add(bias);

@@ -7,7 +7,13 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as jax from '@jax-js/jax';
-import { fnoInitialValues, fnoParams, type FnoShape, spectralConv } from '../../src/flow/fno.ts';
+import {
+  fnoInitialValues,
+  fnoParams,
+  type FnoShape,
+  spectralConv,
+  spectralConvFft,
+} from '../../src/flow/fno.ts';
 import { createFlowTrainer } from '../../src/flow/flowTrainer.ts';
 import { sampleNoise } from '../../src/flow/noise.ts';
 import { uniformGenerator } from '../../src/spectral/random.ts';
@@ -54,6 +60,17 @@ describe('FNO and flow matching', () => {
           }
     assert.ok(scale > 0.1 && worst < 1e-5 * scale, `difference ${worst} of ${scale}`);
     assert.throws(() => spectralConv(p, 0, bandLimited(4), shape), /too small for 4 Fourier modes/);
+    // The DFT-matrix path equals jax-js's FFT path on any input (here not band-limited).
+    const x = jax.random.normal(jax.random.key(2), [2, 16, 16, 4]);
+    const viaFft = (await spectralConvFft(p, 0, x.ref, shape).data()) as Float32Array;
+    const viaDft = (await spectralConv(p, 0, x, shape).data()) as Float32Array;
+    let gap = 0;
+    let size = 0;
+    viaFft.forEach((v, i) => {
+      gap = Math.max(gap, Math.abs(v - viaDft[i]!));
+      size = Math.max(size, Math.abs(v));
+    });
+    assert.ok(size > 0.01 && gap < 1e-5 * Math.max(1, size), `DFT vs FFT ${gap} of ${size}`);
     jax.tree.dispose(p);
   });
 
