@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.gpu/', 'bench/results/'] },
+  { ignores: ['node_modules/', '.gpu/', 'bench/results/', 'out/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
