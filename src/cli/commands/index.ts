@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { register as registerClosure } from './closure.ts';
+import { register as registerFlow } from './flow.ts';
 import { register as registerHw } from './hw.ts';
 import { register as registerInfo } from './info.ts';
 import { register as registerMoe } from './moe.ts';
@@ -18,5 +19,6 @@ export const COMMAND_MODULES: ((program: Command) => void)[] = [
   registerNs,
   registerPlot,
   registerClosure,
+  registerFlow,
   registerMoe,
 ];
