@@ -16,7 +16,13 @@ import {
   DEFAULT_ADAM,
   type Params,
 } from '../nn/adam.ts';
-import { fnoForward, fnoInitialValues, fnoParams, type FnoShape } from './fno.ts';
+import {
+  fnoForward,
+  fnoInitialValues,
+  fnoParameterShapes,
+  fnoParams,
+  type FnoShape,
+} from './fno.ts';
 
 const np = jax.numpy;
 
@@ -29,6 +35,15 @@ export interface FlowTrainConfig {
   weightDecay: number;
   /** Std of the Gaussian widening of the path (0: exact straight paths). */
   sigmaMin: number;
+  /** Decay of the exponential moving average of the weights (0: no average kept). */
+  emaDecay?: number;
+}
+
+export interface FlowTrainerState {
+  params: Map<string, Float32Array>;
+  m: Map<string, Float32Array>;
+  v: Map<string, Float32Array>;
+  ema: Map<string, Float32Array>;
 }
 
 export interface FlowBatch {
@@ -48,8 +63,11 @@ export function createFlowTrainer(
   initial?: Map<string, Float32Array>,
 ) {
   const adam: AdamConfig = { ...DEFAULT_ADAM, beta2: 0.999, weightDecay: config.weightDecay };
-  let params: Params = fnoParams(shape, initial ?? fnoInitialValues(shape, config.seed));
+  const start = initial ?? fnoInitialValues(shape, config.seed);
+  let params: Params = fnoParams(shape, start);
   let state: AdamState = adamInit(params);
+  const decay = config.emaDecay ?? 0;
+  let ema: Params = fnoParams(shape, start);
 
   const lossOf = (p: Params, x0: jax.Array, x1: jax.Array, t: jax.Array, eps: jax.Array) => {
     const b = x0.shape[0]!;
@@ -64,6 +82,7 @@ export function createFlowTrainer(
     (
       p: Params,
       st: AdamState,
+      avg: Params,
       x0: jax.Array,
       x1: jax.Array,
       t: jax.Array,
@@ -72,7 +91,14 @@ export function createFlowTrainer(
     ) => {
       const [loss, grads] = jax.valueAndGrad(lossOf)(jax.tree.ref(p), x0, x1, t, eps);
       const up = adamUpdate(p, grads, st, sc, adam, (name) => !name.endsWith('.b'));
-      return [up.params, up.state.m, up.state.v, loss];
+      // Exponential moving average of the weights (a copy of them when decay is 0).
+      const next: Params = {};
+      for (const [name, value] of Object.entries(up.params)) {
+        const old = avg[name]!;
+        next[name] =
+          decay > 0 ? old.mul(decay).add(value.ref.mul(1 - decay)) : (old.dispose(), value.ref);
+      }
+      return [up.params, up.state.m, up.state.v, next, loss];
     },
   );
   const velocity = jax.jit((p: Params, x: jax.Array, t: jax.Array) => fnoForward(p, x, t, shape));
@@ -85,17 +111,19 @@ export function createFlowTrainer(
     step(batch: FlowBatch, step: number): { loss: Promise<number> } {
       const b = batch.t.length;
       const lr = cosineSchedule(step, config.steps, config.peakLr, config.warmup);
-      const [p, m, v, loss] = trainStep(
+      const [p, m, v, avg, loss] = trainStep(
         params,
         state,
+        ema,
         fields(batch.x0, b, batch.size),
         fields(batch.x1, b, batch.size),
         np.array(batch.t),
         batch.eps && config.sigmaMin > 0 ? fields(batch.eps, b, batch.size) : np.zeros([1]),
         adamScalars(adam, step, lr),
-      ) as [Params, Params, Params, jax.Array];
+      ) as [Params, Params, Params, Params, jax.Array];
       params = p;
       state = { m, v };
+      ema = avg;
       return { loss: loss.data().then((d) => (d as Float32Array)[0]!) };
     },
     /** v(x, t) for fields [B, size, size, C] at one time t. */
@@ -105,12 +133,36 @@ export function createFlowTrainer(
       size: number,
       t: number,
     ): Promise<Float32Array> {
-      const out = velocity(jax.tree.ref(params), fields(x, b, size), np.full([b], t));
+      // The EMA weights when an average is kept.
+      const weights = decay > 0 ? ema : params;
+      const out = velocity(jax.tree.ref(weights), fields(x, b, size), np.full([b], t));
       return (await out.data()) as Float32Array;
+    },
+    /** Weights, Adam moments and EMA as plain arrays (checkpoints, export). */
+    async snapshot(): Promise<FlowTrainerState> {
+      const read = async (record: Params) => {
+        const out = new Map<string, Float32Array>();
+        for (const [name] of fnoParameterShapes(shape))
+          out.set(name, (await record[name]!.ref.data()) as Float32Array);
+        return out;
+      };
+      return {
+        params: await read(params),
+        m: await read(state.m),
+        v: await read(state.v),
+        ema: await read(ema),
+      };
+    },
+    restore(saved: FlowTrainerState): void {
+      jax.tree.dispose([params, state.m, state.v, ema]);
+      params = fnoParams(shape, saved.params);
+      state = { m: fnoParams(shape, saved.m), v: fnoParams(shape, saved.v) };
+      ema = fnoParams(shape, saved.ema);
     },
     dispose(): void {
       jax.tree.dispose(params);
       jax.tree.dispose(state);
+      jax.tree.dispose(ema);
       trainStep.dispose();
       velocity.dispose();
     },

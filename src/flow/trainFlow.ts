@@ -1,0 +1,264 @@
+/**
+ * `driftflow flow train`: trains the FNO velocity field of FOT-CFM on one resolution of a `flow
+ * dataset` file. Each step draws a minibatch of data fields (standardised per channel), a
+ * minibatch of noise from the Gaussian measure, pairs them (exact minibatch OT under the L² norm,
+ * or independently), and takes one jitted flow-matching step. The run keeps its state (weights,
+ * Adam moments, EMA, step, loss log) in `<out>/training/`, saved atomically every
+ * `checkpointEvery` steps, so `--resume` continues with the same batches; a non-finite loss stops
+ * it with the last good state kept. The model (EMA weights) goes to `<out>/fno.safetensors` with
+ * everything sampling needs in its metadata.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../io/atomic.ts';
+import { readH5 } from '../io/hdf5.ts';
+import { SafetensorsFile, type TensorToWrite, writeSafetensors } from '../io/safetensors.ts';
+import { writePlot } from '../plots/render.ts';
+import { linePlotSvg } from '../plots/svg.ts';
+import { uniformGenerator } from '../spectral/random.ts';
+import { l2CostMatrix, solveAssignment } from './assignment.ts';
+import { fnoParameterShapes, type FnoShape } from './fno.ts';
+import { createFlowTrainer, type FlowTrainConfig, type FlowTrainerState } from './flowTrainer.ts';
+import { type NoiseMeasure, sampleNoise } from './noise.ts';
+
+export interface FlowModelMeta {
+  shape: FnoShape;
+  noise: NoiseMeasure;
+  /** Per-channel mean and std of the training data (samples are mapped back with them). */
+  mean: number[];
+  std: number[];
+  trainSize: number;
+  fields: string;
+}
+
+export interface TrainFlowOptions {
+  data: string;
+  size: number;
+  out: string;
+  shape: Omit<FnoShape, 'channels'>;
+  noise: NoiseMeasure;
+  coupling: 'ot' | 'independent';
+  train: FlowTrainConfig;
+  resume: boolean;
+  checkpointEvery: number;
+  maxStepsThisRun?: number;
+  onProgress?: (step: number, info: string) => void;
+}
+
+export interface TrainFlowSummary {
+  steps: number;
+  finished: boolean;
+  finalLoss: number;
+  samplesPerSecond: number;
+  out: string;
+}
+
+/** Training fields [count, n, n, C] of one size, standardised per channel. */
+export async function readTrainingFields(path: string, size: number) {
+  const file = await readH5(path);
+  try {
+    if (!file.paths.includes(`/train/${size}`)) {
+      const sizes = file.paths.filter((p) => p.startsWith('/train/')).map((p) => p.slice(7));
+      throw new Error(
+        `${path} has no ${size}² training fields (it has ${sizes.join(', ') || 'none'})`,
+      );
+    }
+    const d = file.get(`/train/${size}`);
+    const [count, , , channels] = d.shape as [number, number, number, number];
+    const data = Float32Array.from(d.data);
+    const mean: number[] = [];
+    const std: number[] = [];
+    for (let c = 0; c < channels; c++) {
+      let s = 0;
+      let q = 0;
+      for (let i = c; i < data.length; i += channels) {
+        s += data[i]!;
+        q += data[i]! * data[i]!;
+      }
+      const m = s / (data.length / channels);
+      mean.push(m);
+      std.push(Math.sqrt(Math.max(q / (data.length / channels) - m * m, 1e-12)));
+    }
+    for (let i = 0; i < data.length; i++)
+      data[i] = (data[i]! - mean[i % channels]!) / std[i % channels]!;
+    return { data, count, channels, mean, std, fields: String(file.attrs.fields ?? '') };
+  } finally {
+    file.close();
+  }
+}
+
+const stateFile = (out: string) => join(out, 'training', 'state.safetensors');
+const logFile = (out: string) => join(out, 'training', 'log.json');
+
+async function saveTensors(
+  path: string,
+  shape: FnoShape,
+  records: [string, Map<string, Float32Array>][],
+  metadata: Record<string, string>,
+): Promise<void> {
+  const tensors: Record<string, TensorToWrite> = {};
+  for (const [name, dims] of fnoParameterShapes(shape))
+    for (const [prefix, record] of records)
+      tensors[prefix ? `${prefix}/${name}` : name] = {
+        dtype: 'F32',
+        shape: dims,
+        data: record.get(name)!,
+      };
+  await writeSafetensors(path, tensors, metadata);
+}
+
+export async function loadFlowModel(path: string) {
+  const file = await SafetensorsFile.open(path);
+  try {
+    const text = file.metadata?.flow;
+    if (!text) throw new Error(`${path} is not a driftflow flow model (no 'flow' metadata)`);
+    const meta = JSON.parse(text) as FlowModelMeta;
+    const values = new Map<string, Float32Array>();
+    for (const [name] of fnoParameterShapes(meta.shape))
+      values.set(name, await file.readFloat32(name));
+    return { meta, values };
+  } finally {
+    await file.close();
+  }
+}
+
+export async function trainFlow(o: TrainFlowOptions): Promise<TrainFlowSummary> {
+  const data = await readTrainingFields(o.data, o.size);
+  const shape: FnoShape = { ...o.shape, channels: data.channels };
+  const meta: FlowModelMeta = {
+    shape,
+    noise: o.noise,
+    mean: data.mean,
+    std: data.std,
+    trainSize: o.size,
+    fields: data.fields,
+  };
+  const settings = JSON.stringify({ meta, coupling: o.coupling, train: o.train, data: o.data });
+  await mkdir(join(o.out, 'training'), { recursive: true });
+  const trainer = createFlowTrainer(shape, o.train);
+  let start = 0;
+  let log: { step: number; loss: number }[] = [];
+  if (existsSync(stateFile(o.out))) {
+    if (!o.resume)
+      throw new Error(
+        `${o.out} already holds a training run: pass --resume or choose another --out`,
+      );
+    const file = await SafetensorsFile.open(stateFile(o.out));
+    try {
+      if (file.metadata?.settings !== settings)
+        throw new Error(
+          `cannot resume ${o.out}: it was trained with other settings; use the same flags or a new --out`,
+        );
+      const read = async (prefix: string) => {
+        const out = new Map<string, Float32Array>();
+        for (const [name] of fnoParameterShapes(shape))
+          out.set(name, await file.readFloat32(`${prefix}/${name}`));
+        return out;
+      };
+      const saved: FlowTrainerState = {
+        params: await read('p'),
+        m: await read('m'),
+        v: await read('v'),
+        ema: await read('e'),
+      };
+      trainer.restore(saved);
+      start = Number(file.metadata?.step);
+    } finally {
+      await file.close();
+    }
+    log = JSON.parse(await readFile(logFile(o.out), 'utf8')) as typeof log;
+  }
+  const save = async (step: number) => {
+    const s = await trainer.snapshot();
+    await saveTensors(
+      stateFile(o.out),
+      shape,
+      [
+        ['p', s.params],
+        ['m', s.m],
+        ['v', s.v],
+        ['e', s.ema],
+      ],
+      {
+        settings,
+        step: String(step),
+      },
+    );
+    await writeFileAtomic(logFile(o.out), JSON.stringify(log));
+  };
+  const b = o.train.batch;
+  const points = o.size * o.size * data.channels;
+  const last = Math.min(o.train.steps, start + (o.maxStepsThisRun ?? Infinity));
+  const t0 = performance.now();
+  let step = start;
+  let lastSaved = start;
+  try {
+    for (; step < last; step++) {
+      // Everything random depends only on (seed, step): a resumed run draws the same batches.
+      const uniform = uniformGenerator(o.train.seed * 1_000_003 + step);
+      const picks = Array.from({ length: b }, () => Math.floor(uniform() * data.count));
+      const x1 = new Float32Array(b * points);
+      picks.forEach((s, i) => x1.set(data.data.subarray(s * points, (s + 1) * points), i * points));
+      const x0 = sampleNoise(o.noise, o.size, b, data.channels, o.train.seed * 7919 + step);
+      let paired = x1;
+      if (o.coupling === 'ot') {
+        const match = solveAssignment(l2CostMatrix(x0, x1, b, points), b);
+        paired = new Float32Array(b * points);
+        match.forEach((j, i) => paired.set(x1.subarray(j * points, (j + 1) * points), i * points));
+      }
+      const t = Float32Array.from({ length: b }, () => uniform());
+      // sigma_min widens the path with a draw of the same Gaussian measure (white noise is not in L²).
+      const eps =
+        o.train.sigmaMin > 0
+          ? sampleNoise(o.noise, o.size, b, data.channels, o.train.seed * 7919 + step + 0.5)
+          : undefined;
+      const loss = await trainer.step(
+        { x0, x1: paired, t, size: o.size, ...(eps ? { eps } : {}) },
+        step,
+      ).loss;
+      if (!Number.isFinite(loss))
+        throw new Error(
+          `flow-matching loss became ${loss} at step ${step}: stopped; the last good state (step ${lastSaved}) is kept in ${stateFile(o.out)}; lower --lr and --resume`,
+        );
+      log.push({ step, loss });
+      o.onProgress?.(step + 1, `loss ${loss.toFixed(4)}`);
+      if ((step + 1) % o.checkpointEvery === 0 || step + 1 === last) {
+        await save(step + 1);
+        lastSaved = step + 1;
+      }
+    }
+    const finished = step >= o.train.steps;
+    if (finished) {
+      const s = await trainer.snapshot();
+      await saveTensors(
+        join(o.out, 'fno.safetensors'),
+        shape,
+        [['', o.train.emaDecay ? s.ema : s.params]],
+        {
+          flow: JSON.stringify(meta),
+        },
+      );
+    }
+    const svg = linePlotSvg(
+      [{ label: 'flow-matching loss', x: log.map((p) => p.step + 1), y: log.map((p) => p.loss) }],
+      {
+        title: `FOT-CFM training (${o.coupling} coupling, ${o.size}²)`,
+        xLabel: 'step',
+        yLabel: 'loss',
+        logY: true,
+      },
+    );
+    await writePlot(join(o.out, 'training', 'loss'), svg);
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      steps: step,
+      finished,
+      finalLoss: log.at(-1)?.loss ?? NaN,
+      samplesPerSecond: ((step - start) * b) / seconds,
+      out: o.out,
+    };
+  } finally {
+    trainer.dispose();
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * The FOT-CFM commands end to end, as a user runs them: `ns run` -> `flow dataset` -> `flow train`
+ * (stopped and resumed: same model as one uninterrupted run) -> `flow sample` at twice the
+ * training resolution, and the clear errors for bad input.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { readH5 } from '../../src/io/hdf5.ts';
+import { driftflow } from '../helpers/cli.ts';
+
+describe('flow commands', () => {
+  it('dataset, train with resume, and sample at 2x', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flow-cli-'));
+    const run = join(dir, 'ns.h5');
+    const data = join(dir, 'data.h5');
+    let r = driftflow(
+      'ns',
+      'run',
+      '--case',
+      'fno',
+      '--nx',
+      '32',
+      '--nu',
+      '1e-3',
+      '--dt',
+      '0.01',
+      '--t-end',
+      '2',
+      '--save-every',
+      '0.2',
+      '--device',
+      'wasm',
+      '--out',
+      run,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    r = driftflow(
+      'flow',
+      'dataset',
+      '--runs',
+      run,
+      '--sizes',
+      '32,16',
+      '--from',
+      '0.4',
+      '--held-out',
+      '0.2',
+      '--out',
+      data,
+      '--json',
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { train: 8, test: 1, sizes: [32, 16], source: 32 });
+
+    const train = (out: string, ...extra: string[]) =>
+      driftflow(
+        'flow',
+        'train',
+        '--data',
+        data,
+        '--size',
+        '16',
+        '--out',
+        out,
+        '--width',
+        '8',
+        '--modes',
+        '4',
+        '--layers',
+        '2',
+        '--projection',
+        '8',
+        '--steps',
+        '6',
+        '--batch',
+        '4',
+        '--warmup',
+        '2',
+        '--checkpoint-every',
+        '2',
+        '--device',
+        'wasm',
+        '--json',
+        ...extra,
+      );
+    r = train(join(dir, 'whole'));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).finished, true);
+    r = train(join(dir, 'split'), '--max-steps-this-run', '3');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).finished, false);
+    r = train(join(dir, 'split'), '--resume');
+    assert.equal(r.code, 0, r.stderr);
+    const model = (name: string) => readFileSync(join(dir, name, 'fno.safetensors'));
+    assert.ok(model('whole').equals(model('split')), 'a resumed run ends with the same model');
+    r = train(join(dir, 'whole'));
+    assert.notEqual(r.code, 0, 'an existing run without --resume is refused');
+    assert.match(r.stderr, /already holds a training run/);
+
+    const samples = join(dir, 'samples.h5');
+    r = driftflow(
+      'flow',
+      'sample',
+      '--model',
+      join(dir, 'whole', 'fno.safetensors'),
+      '--nx',
+      '32',
+      '--n',
+      '3',
+      '--method',
+      'rk4',
+      '--nfe',
+      '8',
+      '--device',
+      'wasm',
+      '--out',
+      samples,
+      '--json',
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).nfe, 8);
+    const file = await readH5(samples);
+    try {
+      const s = file.get('/samples');
+      assert.deepEqual(s.shape, [3, 32, 32, 1]);
+      assert.ok([...s.data].every(Number.isFinite));
+      assert.equal(file.attrs.train_size, 16);
+    } finally {
+      file.close();
+    }
+    r = driftflow(
+      'flow',
+      'sample',
+      '--model',
+      join(dir, 'whole', 'fno.safetensors'),
+      '--nx',
+      '32',
+      '--method',
+      'rk4',
+      '--nfe',
+      '6',
+      '--device',
+      'wasm',
+      '--out',
+      samples,
+    );
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /--nfe 6 is not a multiple of rk4's 4/);
+  });
+});
