@@ -3,10 +3,12 @@
  *   dataset  snapshots of solver runs at several resolutions with a held-out split (HDF5)
  *   train    the FNO velocity field by flow matching with minibatch OT (jax-js)
  *   sample   fields from a trained model at any resolution, with an ODE method and NFE
+ *   eval     generated fields against held-out DNS: spectra and one-point statistics
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { buildDataset } from '../../flow/dataset.ts';
+import { evaluateSamples } from '../../flow/evaluate.ts';
 import { ODE_METHODS } from '../../flow/odeSolvers.ts';
 import { sampleFlow } from '../../flow/sampleFlow.ts';
 import { trainFlow } from '../../flow/trainFlow.ts';
@@ -36,6 +38,15 @@ const TrainOptions = z.object({
   maxStepsThisRun: positiveInt.optional(),
   resume: z.boolean().default(false),
   device: deviceOption,
+  json: jsonFlag,
+});
+
+const EvalOptions = z.object({
+  samples: z.string().min(1),
+  data: z.string().min(1),
+  split: z.enum(['test', 'train']).optional(),
+  maxShell: positiveInt.optional(),
+  out: z.string().min(1),
   json: jsonFlag,
 });
 
@@ -211,5 +222,30 @@ export function register(program: Command): void {
         console.error(
           `wrote ${o.out}: ${o.n} fields at ${o.nx}² (trained at ${r.meta.trainSize}²), ${o.method} with ${r.nfe} NFE, ${r.fieldsPerSecond.toFixed(1)} fields/s`,
         );
+    });
+  flow
+    .command('eval')
+    .description('generated fields against held-out DNS fields: spectra, one-point statistics')
+    .requiredOption('--samples <file.h5>', 'flow sample output')
+    .requiredOption('--data <file.h5>', 'flow dataset file (its /test fields at the same size)')
+    .option('--split <split>', 'test | train (default: test when present)')
+    .option('--max-shell <k>', 'shells compared (default: a quarter of the grid)')
+    .requiredOption('--out <dir>', 'folder for eval.json and spectrum plots')
+    .option('--json', 'print the report as JSON')
+    .action(async (raw) => {
+      const o = parseOptions(EvalOptions, raw);
+      const report = await evaluateSamples({
+        samples: o.samples,
+        data: o.data,
+        out: o.out,
+        ...(o.split ? { split: o.split } : {}),
+        ...(o.maxShell ? { maxShell: o.maxShell } : {}),
+      });
+      if (o.json) printJson(report);
+      else
+        for (const c of report.channels)
+          console.error(
+            `channel ${c.channel}: spectrum error <= ${(100 * c.maxSpectrumError).toFixed(1)}% (shells 1-${report.maxShell}), kurtosis ${c.stats.samples.kurtosis.toFixed(2)} vs ${c.stats.reference.kurtosis.toFixed(2)}`,
+          );
     });
 }
