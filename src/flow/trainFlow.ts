@@ -8,18 +8,23 @@
  * it with the last good state kept. The model (EMA weights) goes to `<out>/fno.safetensors` with
  * everything sampling needs in its metadata.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.ts';
 import { readH5 } from '../io/hdf5.ts';
-import { SafetensorsFile, type TensorToWrite, writeSafetensors } from '../io/safetensors.ts';
+import { SafetensorsFile } from '../io/safetensors.ts';
+import {
+  loadTrainingState,
+  readRecords,
+  saveTrainingState,
+  stateFile,
+  writeRecords,
+} from '../nn/trainingState.ts';
 import { writePlot } from '../plots/render.ts';
 import { linePlotSvg } from '../plots/svg.ts';
 import { uniformGenerator } from '../spectral/random.ts';
 import { l2CostMatrix, solveAssignment } from './assignment.ts';
 import { fnoParameterShapes, type FnoShape } from './fno.ts';
-import { createFlowTrainer, type FlowTrainConfig, type FlowTrainerState } from './flowTrainer.ts';
+import { createFlowTrainer, type FlowTrainConfig } from './flowTrainer.ts';
 import { type NoiseMeasure, sampleNoise } from './noise.ts';
 
 export interface FlowModelMeta {
@@ -88,39 +93,14 @@ export async function readTrainingFields(path: string, size: number) {
   }
 }
 
-const stateFile = (out: string) => join(out, 'training', 'state.safetensors');
-const logFile = (out: string) => join(out, 'training', 'log.json');
-
-async function saveTensors(
-  path: string,
-  shape: FnoShape,
-  records: [string, Map<string, Float32Array>][],
-  metadata: Record<string, string>,
-): Promise<void> {
-  const tensors: Record<string, TensorToWrite> = {};
-  for (const [name, dims] of fnoParameterShapes(shape))
-    for (const [prefix, record] of records)
-      tensors[prefix ? `${prefix}/${name}` : name] = {
-        dtype: 'F32',
-        shape: dims,
-        data: record.get(name)!,
-      };
-  await writeSafetensors(path, tensors, metadata);
-}
-
 export async function loadFlowModel(path: string) {
   const file = await SafetensorsFile.open(path);
-  try {
-    const text = file.metadata?.flow;
-    if (!text) throw new Error(`${path} is not a driftflow flow model (no 'flow' metadata)`);
-    const meta = JSON.parse(text) as FlowModelMeta;
-    const values = new Map<string, Float32Array>();
-    for (const [name] of fnoParameterShapes(meta.shape))
-      values.set(name, await file.readFloat32(name));
-    return { meta, values };
-  } finally {
-    await file.close();
-  }
+  const text = file.metadata?.flow;
+  await file.close();
+  if (!text) throw new Error(`${path} is not a driftflow flow model (no 'flow' metadata)`);
+  const meta = JSON.parse(text) as FlowModelMeta;
+  const { records } = await readRecords(path, fnoParameterShapes(meta.shape), ['']);
+  return { meta, values: records['']! };
 }
 
 export async function trainFlow(o: TrainFlowOptions): Promise<TrainFlowSummary> {
@@ -137,55 +117,32 @@ export async function trainFlow(o: TrainFlowOptions): Promise<TrainFlowSummary> 
   const settings = JSON.stringify({ meta, coupling: o.coupling, train: o.train, data: o.data });
   await mkdir(join(o.out, 'training'), { recursive: true });
   const trainer = createFlowTrainer(shape, o.train);
+  const shapes = fnoParameterShapes(shape);
   let start = 0;
   let log: { step: number; loss: number }[] = [];
-  if (existsSync(stateFile(o.out))) {
-    if (!o.resume)
-      throw new Error(
-        `${o.out} already holds a training run: pass --resume or choose another --out`,
-      );
-    const file = await SafetensorsFile.open(stateFile(o.out));
-    try {
-      if (file.metadata?.settings !== settings)
-        throw new Error(
-          `cannot resume ${o.out}: it was trained with other settings; use the same flags or a new --out`,
-        );
-      const read = async (prefix: string) => {
-        const out = new Map<string, Float32Array>();
-        for (const [name] of fnoParameterShapes(shape))
-          out.set(name, await file.readFloat32(`${prefix}/${name}`));
-        return out;
-      };
-      const saved: FlowTrainerState = {
-        params: await read('p'),
-        m: await read('m'),
-        v: await read('v'),
-        ema: await read('e'),
-      };
-      trainer.restore(saved);
-      start = Number(file.metadata?.step);
-    } finally {
-      await file.close();
-    }
-    log = JSON.parse(await readFile(logFile(o.out), 'utf8')) as typeof log;
+  const saved = await loadTrainingState<{ step: number; loss: number }>(
+    o.out,
+    shapes,
+    ['p', 'm', 'v', 'e'],
+    settings,
+    o.resume,
+  );
+  if (saved) {
+    const r = saved.records;
+    trainer.restore({ params: r.p!, m: r.m!, v: r.v!, ema: r.e! });
+    start = saved.step;
+    log = saved.log;
   }
   const save = async (step: number) => {
     const s = await trainer.snapshot();
-    await saveTensors(
-      stateFile(o.out),
-      shape,
-      [
-        ['p', s.params],
-        ['m', s.m],
-        ['v', s.v],
-        ['e', s.ema],
-      ],
-      {
-        settings,
-        step: String(step),
-      },
+    await saveTrainingState(
+      o.out,
+      shapes,
+      { p: s.params, m: s.m, v: s.v, e: s.ema },
+      settings,
+      step,
+      log,
     );
-    await writeFileAtomic(logFile(o.out), JSON.stringify(log));
   };
   const b = o.train.batch;
   const points = o.size * o.size * data.channels;
@@ -231,13 +188,11 @@ export async function trainFlow(o: TrainFlowOptions): Promise<TrainFlowSummary> 
     const finished = step >= o.train.steps;
     if (finished) {
       const s = await trainer.snapshot();
-      await saveTensors(
+      await writeRecords(
         join(o.out, 'fno.safetensors'),
-        shape,
-        [['', o.train.emaDecay ? s.ema : s.params]],
-        {
-          flow: JSON.stringify(meta),
-        },
+        shapes,
+        { '': o.train.emaDecay ? s.ema : s.params },
+        { flow: JSON.stringify(meta) },
       );
     }
     const svg = linePlotSvg(

@@ -5,11 +5,10 @@
  * killed run with the same batches; a non-finite loss stops the run with the last good state kept.
  * The loss curve (train and held-out) is written as JSON and as a PNG/SVG plot.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.ts';
-import { SafetensorsFile, type TensorToWrite, writeSafetensors } from '../../io/safetensors.ts';
+import { loadTrainingState, saveTrainingState, stateFile } from '../../nn/trainingState.ts';
 import { writePlot } from '../../plots/render.ts';
 import { linePlotSvg } from '../../plots/svg.ts';
 import { type BrownDocument, readBrownCorpus, splitDocuments } from './brownCorpus.ts';
@@ -64,56 +63,7 @@ export function tokenStream(docs: BrownDocument[]): Int32Array {
   return out;
 }
 
-const stateFile = (out: string) => join(out, 'training', 'state.safetensors');
-const logFile = (out: string) => join(out, 'training', 'log.json');
-
-async function saveState(
-  out: string,
-  step: number,
-  o: TrainLmOptions,
-  snapshot: Awaited<ReturnType<ReturnType<typeof createLmTrainer>['snapshot']>>,
-  log: LossPoint[],
-): Promise<void> {
-  const tensors: Record<string, TensorToWrite> = {};
-  for (const [name, shape] of parameterShapes(o.shape))
-    for (const [prefix, record] of [
-      ['p', snapshot.params],
-      ['m', snapshot.m],
-      ['v', snapshot.v],
-    ] as const)
-      tensors[`${prefix}/${name}`] = { dtype: 'F32', shape, data: record.get(name)! };
-  await writeSafetensors(stateFile(out), tensors, {
-    step: String(step),
-    shape: JSON.stringify(o.shape),
-    train: JSON.stringify(o.train),
-  });
-  await writeFileAtomic(logFile(out), JSON.stringify(log));
-}
-
-async function loadState(o: TrainLmOptions) {
-  const file = await SafetensorsFile.open(stateFile(o.out));
-  try {
-    const meta = file.metadata ?? {};
-    if (meta.shape !== JSON.stringify(o.shape) || meta.train !== JSON.stringify(o.train))
-      throw new Error(
-        `cannot resume ${o.out}: its model shape or training settings differ from this command's ` +
-          `(saved shape ${meta.shape}, training ${meta.train}); use the same flags or a new --out`,
-      );
-    const read = async (prefix: string) => {
-      const out = new Map<string, Float32Array>();
-      for (const [name] of parameterShapes(o.shape))
-        out.set(name, await file.readFloat32(`${prefix}/${name}`));
-      return out;
-    };
-    const snapshot = { params: await read('p'), m: await read('m'), v: await read('v') };
-    const log = JSON.parse(await readFile(logFile(o.out), 'utf8')) as LossPoint[];
-    return { step: Number(meta.step), snapshot, log };
-  } finally {
-    await file.close();
-  }
-}
-
-export async function plotLoss(out: string, log: LossPoint[]): Promise<void> {
+async function plotLoss(out: string, log: LossPoint[]): Promise<void> {
   const held = log.filter((p) => p.heldOut !== undefined);
   const svg = linePlotSvg(
     [
@@ -135,16 +85,27 @@ export async function trainLm(o: TrainLmOptions): Promise<TrainLmSummary> {
   const heldStream = tokenStream(heldOut);
   await mkdir(join(o.out, 'training'), { recursive: true });
   const trainer = createLmTrainer(o.shape, o.train);
+  const shapes = parameterShapes(o.shape);
+  const settings = JSON.stringify({ shape: o.shape, train: o.train });
   let start = 0;
   let log: LossPoint[] = [];
-  if (o.resume && existsSync(stateFile(o.out))) {
-    const saved = await loadState(o);
-    trainer.restore(saved.snapshot);
+  const saved = await loadTrainingState<LossPoint>(
+    o.out,
+    shapes,
+    ['p', 'm', 'v'],
+    settings,
+    o.resume,
+  );
+  if (saved) {
+    const r = saved.records;
+    trainer.restore({ params: r.p!, m: r.m!, v: r.v! });
     start = saved.step;
     log = saved.log;
-  } else if (existsSync(stateFile(o.out)) && !o.resume) {
-    throw new Error(`${o.out} already holds a training run: pass --resume or choose another --out`);
   }
+  const save = async (step: number) => {
+    const s = await trainer.snapshot();
+    await saveTrainingState(o.out, shapes, { p: s.params, m: s.m, v: s.v }, settings, step, log);
+  };
   const last = Math.min(o.train.steps, start + (o.maxStepsThisRun ?? Infinity));
   const t0 = performance.now();
   const previousSeconds = log.at(-1)?.seconds ?? 0;
@@ -171,7 +132,7 @@ export async function trainLm(o: TrainLmOptions): Promise<TrainLmSummary> {
         `loss ${stats.crossEntropy.toFixed(3)}${point.heldOut ? ` held-out ${point.heldOut.toFixed(3)}` : ''}`,
       );
       if ((step + 1) % o.checkpointEvery === 0 || step + 1 === last) {
-        await saveState(o.out, step + 1, o, await trainer.snapshot(), log);
+        await save(step + 1);
         lastSaved = step + 1;
       }
     }
