@@ -20,7 +20,11 @@ import type { Policy } from '../src/moe/expertCache.ts';
 import { GpuMoeEngine } from '../src/moe/gpuEngine.ts';
 import { loadPredictor } from '../src/moe/predictor/predictorFile.ts';
 import type { RoutePredictor } from '../src/moe/predictor/predictorInfer.ts';
-import { examplesFromTrace, type RouteExamples } from '../src/moe/predictor/routeMetrics.ts';
+import {
+  examplesFromTrace,
+  type RouteExamples,
+  topIndices,
+} from '../src/moe/predictor/routeMetrics.ts';
 import { readTrace } from '../src/moe/trace.ts';
 import { SyntheticWeights } from '../src/moe/weights.ts';
 import { MIXTRAL } from './moe.ts';
@@ -206,10 +210,7 @@ export const expertflowBenchmark: Benchmark = async (device) => {
             const p = scheduler.next(slot, seq.tokens[seq.promptLength + i]!);
             const members: number[] = [];
             for (let l = 0; l < Lt; l++) {
-              const order = Array.from({ length: E }, (_, e) => e).sort(
-                (a, b) => p[l * E + b]! - p[l * E + a]! || a - b,
-              );
-              for (const e of order.slice(0, K)) members.push(l * E + e);
+              for (const e of topIndices(p, l * E, E, K)) members.push(l * E + e);
             }
             return routeSet(Lt * E, members);
           });

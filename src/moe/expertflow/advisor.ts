@@ -8,6 +8,7 @@
  */
 import type { Need } from '../expertCache.ts';
 import type { PredictorSession, RoutePredictor } from '../predictor/predictorInfer.ts';
+import { topIndices } from '../predictor/routeMetrics.ts';
 
 export interface StepPlan {
   /** Experts (of decoder layer `layer`) predicted for this step, most needed first. */
@@ -70,10 +71,7 @@ export function createAdvisor(source: RouteSource, o: AdvisorOptions): RouteAdvi
         for (const token of tokens) {
           const p = source.next(slot, token);
           for (let l = 0; l < L; l++) {
-            const order = Array.from({ length: E }, (_, e) => e).sort(
-              (a, b) => p[l * E + b]! - p[l * E + a]! || a - b,
-            );
-            for (const e of order.slice(0, o.topK)) predicted[l]!.add(e);
+            for (const e of topIndices(p, l * E, E, o.topK)) predicted[l]!.add(e);
             for (let e = 0; e < E; e++) mass[l]![e]! += p[l * E + e]!;
           }
         }

@@ -19,7 +19,7 @@
  * Prefill is replayed (it fills the cache) but only decode steps are counted, as in the paper.
  */
 import { ExpertCache, type Need } from '../expertCache.ts';
-import type { RouteExamples } from '../predictor/routeMetrics.ts';
+import { type RouteExamples, topIndices } from '../predictor/routeMetrics.ts';
 import { type RouteSet, routeSet, scheduleBatches } from './scheduler.ts';
 
 export type SimPolicy = 'lru' | 'expertflow' | 'oracle';
@@ -68,12 +68,6 @@ export interface SimResult {
   schedulerMs: { mean: number; max: number } | null;
 }
 
-function topK(scores: ArrayLike<number>, offset: number, count: number, k: number): number[] {
-  const idx = Array.from({ length: count }, (_, i) => i);
-  idx.sort((a, b) => scores[offset + b]! - scores[offset + a]! || a - b);
-  return idx.slice(0, k);
-}
-
 export function simulateCache(o: SimOptions): SimResult {
   const { data } = o;
   const { moeLayers: L, numExperts: E, topK: K } = data;
@@ -85,7 +79,7 @@ export function simulateCache(o: SimOptions): SimResult {
   const truth = (s: number, t: number, l: number): Uint16Array =>
     data.sequences[s]!.experts.subarray((t * L + l) * K, (t * L + l + 1) * K);
   const predictedSet = (s: number, t: number, l: number): number[] =>
-    topK(o.predicted![s]![t]!, l * E, E, K);
+    topIndices(o.predicted![s]![t]!, l * E, E, K);
 
   let accesses = 0;
   let hits = 0;
