@@ -4,6 +4,8 @@
 # STAGE "data-train": DNS at 256², dataset at 64/128/256, training (stops after MAX_STEPS this run)
 # STAGE "finish": resume training to the end, sample at 64/128/256 (RK4, 8 NFE), evaluate.
 # WORK keeps the run between calls (an ignored folder); OUT receives the reports.
+# Env: STEPS (training steps, 3000), MAX_STEPS (steps in the first call), NOISE_TAU / NOISE_ALPHA
+# (noise measure, 3 / 2).
 set -euo pipefail
 work=$1; out=$2; stage=$3
 df() { npx tsx src/cli/main.ts "$@"; }
@@ -12,6 +14,7 @@ steps=${STEPS:-3000}
 train() {
   df flow train --data "$work/ns-data.h5" --size 64 --out "$work/fot-ns" --coupling ot \
     --width 64 --modes 16 --layers 4 --batch 32 --steps "$steps" --lr 1e-3 --ema 0.999 \
+    --noise-tau "${NOISE_TAU:-3}" --noise-alpha "${NOISE_ALPHA:-2}" \
     --checkpoint-every 250 --device webgpu --json "$@"
 }
 if [ "$stage" = data-train ]; then
