@@ -168,7 +168,7 @@ export async function trainFlow(o: TrainFlowOptions): Promise<TrainFlowSummary> 
       // sigma_min widens the path with a draw of the same Gaussian measure (white noise is not in L²).
       const eps =
         o.train.sigmaMin > 0
-          ? sampleNoise(o.noise, o.size, b, data.channels, o.train.seed * 7919 + step + 0.5)
+          ? sampleNoise(o.noise, o.size, b, data.channels, o.train.seed * 7919 + step + 1_000_003)
           : undefined;
       const loss = await trainer.step(
         { x0, x1: paired, t, size: o.size, ...(eps ? { eps } : {}) },
