@@ -16,6 +16,7 @@ import {
   DEFAULT_ADAM,
   type Params,
 } from '../nn/adam.ts';
+import { readValues } from '../nn/params.ts';
 import {
   fnoForward,
   fnoInitialValues,
@@ -140,12 +141,7 @@ export function createFlowTrainer(
     },
     /** Weights, Adam moments and EMA as plain arrays (checkpoints, export). */
     async snapshot(): Promise<FlowTrainerState> {
-      const read = async (record: Params) => {
-        const out = new Map<string, Float32Array>();
-        for (const [name] of fnoParameterShapes(shape))
-          out.set(name, (await record[name]!.ref.data()) as Float32Array);
-        return out;
-      };
+      const read = (record: Params) => readValues(fnoParameterShapes(shape), record);
       return {
         params: await read(params),
         m: await read(state.m),

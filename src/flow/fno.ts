@@ -9,6 +9,7 @@
  */
 import * as jax from '@jax-js/jax';
 import type { Params } from '../nn/adam.ts';
+import { paramsFromValues } from '../nn/params.ts';
 import { normalGenerator } from '../spectral/random.ts';
 
 const np = jax.numpy;
@@ -64,15 +65,8 @@ export function fnoInitialValues(s: FnoShape, seed: number): Map<string, Float32
   return out;
 }
 
-export function fnoParams(s: FnoShape, values: Map<string, Float32Array>): Params {
-  const params: Params = {};
-  for (const [name, shape] of fnoParameterShapes(s)) {
-    const data = values.get(name);
-    if (!data) throw new Error(`FNO parameter ${name} missing`);
-    params[name] = np.array(data.slice()).reshape(shape);
-  }
-  return params;
-}
+export const fnoParams = (s: FnoShape, values: Map<string, Float32Array>): Params =>
+  paramsFromValues(fnoParameterShapes(s), values, 'FNO');
 
 /** Complex einsum over the channel axis: (a + ib) . (wr + i wi) for [B, M, M, Ci] x [M, M, Ci, Co]. */
 function complexMix(

@@ -9,6 +9,8 @@
  */
 import * as jax from '@jax-js/jax';
 import type { Params } from '../../nn/adam.ts';
+import { linear, rmsNorm } from '../../nn/layers.ts';
+import { paramsFromValues } from '../../nn/params.ts';
 import { normalGenerator } from '../../spectral/random.ts';
 
 const np = jax.numpy;
@@ -65,26 +67,11 @@ export function predictorInitialValues(s: PredictorShape, seed: number): Map<str
   return out;
 }
 
-export function predictorParams(s: PredictorShape, values: Map<string, Float32Array>): Params {
-  const params: Params = {};
-  for (const [name, shape] of predictorParameterShapes(s)) {
-    const data = values.get(name);
-    if (!data) throw new Error(`predictor parameter ${name} missing`);
-    params[name] = np.array(data.slice()).reshape(shape);
-  }
-  return params;
-}
-
-const linear = (x: jax.Array, w: jax.Array): jax.Array => np.matmul(x, w.transpose());
+export const predictorParams = (s: PredictorShape, values: Map<string, Float32Array>): Params =>
+  paramsFromValues(predictorParameterShapes(s), values, 'predictor');
 
 export const PREDICTOR_NORM_EPS = 1e-5;
-
-function rmsNorm(x: jax.Array, w: jax.Array): jax.Array {
-  const scale = np.reciprocal(
-    np.sqrt(np.mean(np.square(x.ref), -1, { keepdims: true }).add(PREDICTOR_NORM_EPS)),
-  );
-  return x.mul(scale).mul(w);
-}
+const norm = (x: jax.Array, w: jax.Array): jax.Array => rmsNorm(x, w, PREDICTOR_NORM_EPS);
 
 /** Logits [B, T, L*E] for tokens [B, T]; does not consume params. */
 export function predictorForward(p: Params, tokens: jax.Array, s: PredictorShape): jax.Array {
@@ -95,16 +82,16 @@ export function predictorForward(p: Params, tokens: jax.Array, s: PredictorShape
   x = x.add(p.position!.ref.slice([0, t]).reshape([1, t, s.width]));
   for (let l = 0; l < s.layers; l++) {
     const w = (name: string): jax.Array => p[`layer${l}.${name}`]!.ref;
-    const qkv = linear(rmsNorm(x.ref, w('norm1')), w('qkv')).reshape([b, t, 3, s.heads, hd]);
+    const qkv = linear(norm(x.ref, w('norm1')), w('qkv')).reshape([b, t, 3, s.heads, hd]);
     const q = qkv.ref.slice([], [], 0);
     const k = qkv.ref.slice([], [], 1);
     const v = qkv.slice([], [], 2);
     const attn = jax.nn.dotProductAttention(q, k, v, { isCausal: true });
     x = x.add(linear(attn.reshape([b, t, s.width]), w('out')));
-    const h = jax.nn.gelu(linear(rmsNorm(x.ref, w('norm2')), w('up')));
+    const h = jax.nn.gelu(linear(norm(x.ref, w('norm2')), w('up')));
     x = x.add(linear(h, w('down')));
   }
-  return linear(rmsNorm(x, p.final_norm!.ref), p.head!.ref).add(p.head_bias!.ref);
+  return linear(norm(x, p.final_norm!.ref), p.head!.ref).add(p.head_bias!.ref);
 }
 
 /**

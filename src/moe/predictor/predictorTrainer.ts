@@ -14,6 +14,7 @@ import {
   DEFAULT_ADAM,
   type Params,
 } from '../../nn/adam.ts';
+import { readValues } from '../../nn/params.ts';
 import { uniformGenerator } from '../../spectral/random.ts';
 import {
   predictorForward,
@@ -145,12 +146,8 @@ export function createPredictorTrainer(
       }
       return out;
     },
-    async values(): Promise<Map<string, Float32Array>> {
-      const out = new Map<string, Float32Array>();
-      for (const [name] of predictorParameterShapes(shape))
-        out.set(name, (await params[name]!.ref.data()) as Float32Array);
-      return out;
-    },
+    values: (): Promise<Map<string, Float32Array>> =>
+      readValues(predictorParameterShapes(shape), params),
     dispose(): void {
       jax.tree.dispose(params);
       jax.tree.dispose(state);

@@ -11,6 +11,8 @@
 import * as jax from '@jax-js/jax';
 import { normalGenerator } from '../../spectral/random.ts';
 import type { Params } from '../../nn/adam.ts';
+import { linear, rmsNorm } from '../../nn/layers.ts';
+import { paramsFromValues } from '../../nn/params.ts';
 import { EMBED, FINAL_NORM, LM_HEAD } from '../tensorNames.ts';
 
 const np = jax.numpy;
@@ -81,15 +83,8 @@ export function initialValues(s: LmShape, seed: number): Map<string, Float32Arra
   return values;
 }
 
-export function toParams(s: LmShape, values: Map<string, Float32Array>): Params {
-  const params: Params = {};
-  for (const [name, shape] of parameterShapes(s)) {
-    const data = values.get(name);
-    if (!data) throw new Error(`missing parameter ${name}`);
-    params[name] = np.array(data.slice()).reshape(shape);
-  }
-  return params;
-}
+export const toParams = (s: LmShape, values: Map<string, Float32Array>): Params =>
+  paramsFromValues(parameterShapes(s), values, 'MoE LM');
 
 /** cos and sin tables [T, hd] (frequencies repeated over both halves, as HF) and rotate-half. */
 export function ropeTables(s: LmShape): {
@@ -131,13 +126,6 @@ export function ropeArrays(s: LmShape, length: number): RopeArrays {
     sin: np.array(t.sin.slice(0, length * hd)).reshape([length, 1, hd]),
     rotate: np.array(t.rotate).reshape([hd, hd]),
   };
-}
-
-const linear = (x: jax.Array, w: jax.Array): jax.Array => np.matmul(x, w.transpose());
-
-function rmsNorm(x: jax.Array, w: jax.Array, eps: number): jax.Array {
-  const scale = np.reciprocal(np.sqrt(np.mean(np.square(x.ref), -1, { keepdims: true }).add(eps)));
-  return x.mul(scale).mul(w);
 }
 
 function rope(x: jax.Array, r: RopeArrays): jax.Array {

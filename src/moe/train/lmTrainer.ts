@@ -15,6 +15,7 @@ import {
   DEFAULT_ADAM,
   type Params,
 } from '../../nn/adam.ts';
+import { readValues } from '../../nn/params.ts';
 import { uniformGenerator } from '../../spectral/random.ts';
 import {
   crossEntropy,
@@ -156,12 +157,7 @@ export function createLmTrainer(shape: LmShape, config: LmTrainConfig) {
       m: Map<string, Float32Array>;
       v: Map<string, Float32Array>;
     }> {
-      const read = async (record: Params) => {
-        const out = new Map<string, Float32Array>();
-        for (const [name] of parameterShapes(shape))
-          out.set(name, (await record[name]!.ref.data()) as Float32Array);
-        return out;
-      };
+      const read = (record: Params) => readValues(parameterShapes(shape), record);
       return { params: await read(params), m: await read(state.m), v: await read(state.v) };
     },
     restore(values: {
