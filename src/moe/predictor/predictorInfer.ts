@@ -4,6 +4,7 @@
  * token costs well under a millisecond, and no GPU round trip is added to the decode step). The
  * jax-js forward in predictorModel.ts is its reference; a test compares the two.
  */
+import { matvec, rmsNorm } from '../reference.ts';
 import {
   type PredictorShape,
   predictorParameterShapes,
@@ -13,29 +14,6 @@ import {
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const gelu = (x: number): number =>
   0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
-
-function rmsNormInto(out: Float32Array, x: Float32Array, w: Float32Array): void {
-  let sum = 0;
-  for (let i = 0; i < x.length; i++) sum += x[i]! * x[i]!;
-  const scale = 1 / Math.sqrt(sum / x.length + PREDICTOR_NORM_EPS);
-  for (let i = 0; i < x.length; i++) out[i] = x[i]! * scale * w[i]!;
-}
-
-/** out = W x (+ bias), W [rows, cols] row-major. */
-function matvecInto(
-  out: Float32Array,
-  w: Float32Array,
-  x: Float32Array,
-  bias?: Float32Array,
-): void {
-  const cols = x.length;
-  for (let r = 0; r < out.length; r++) {
-    let acc = bias ? bias[r]! : 0;
-    const base = r * cols;
-    for (let c = 0; c < cols; c++) acc += w[base + c]! * x[c]!;
-    out[r] = acc;
-  }
-}
 
 export class RoutePredictor {
   readonly shape: PredictorShape;
@@ -113,16 +91,12 @@ export class PredictorSession {
     const embed = w('embed');
     const position = w('position');
     for (let i = 0; i < d; i++) x[i] = embed[token * d + i]! + position[t * d + i]!;
-    const h = new Float32Array(d);
-    const qkv = new Float32Array(3 * d);
+    const norm = (v: Float32Array, name: string) => rmsNorm(v, w(name), PREDICTOR_NORM_EPS);
     const attn = new Float32Array(d);
-    const proj = new Float32Array(d);
-    const up = new Float32Array(s.ffn);
     const scores = new Float32Array(t + 1);
     for (let l = 0; l < s.layers; l++) {
       const p = `layer${l}.`;
-      rmsNormInto(h, x, w(`${p}norm1`));
-      matvecInto(qkv, w(`${p}qkv`), h);
+      const qkv = matvec(w(`${p}qkv`), norm(x, `${p}norm1`), 3 * d, d);
       const keys = this.#keys[l]!;
       const values = this.#values[l]!;
       keys.set(qkv.subarray(d, 2 * d), t * d);
@@ -145,17 +119,14 @@ export class PredictorSession {
           attn[o + i] = acc / total;
         }
       }
-      matvecInto(proj, w(`${p}out`), attn);
-      for (let i = 0; i < d; i++) x[i] = x[i]! + proj[i]!;
-      rmsNormInto(h, x, w(`${p}norm2`));
-      matvecInto(up, w(`${p}up`), h);
-      for (let i = 0; i < up.length; i++) up[i] = gelu(up[i]!);
-      matvecInto(proj, w(`${p}down`), up);
-      for (let i = 0; i < d; i++) x[i] = x[i]! + proj[i]!;
+      const out = matvec(w(`${p}out`), attn, d, d);
+      for (let i = 0; i < d; i++) x[i] = x[i]! + out[i]!;
+      const up = matvec(w(`${p}up`), norm(x, `${p}norm2`), s.ffn, d).map(gelu);
+      const down = matvec(w(`${p}down`), up, d, s.ffn);
+      for (let i = 0; i < d; i++) x[i] = x[i]! + down[i]!;
     }
-    rmsNormInto(h, x, w('final_norm'));
-    const logits = new Float32Array(s.moeLayers * s.experts);
-    matvecInto(logits, w('head'), h, w('head_bias'));
+    const outputs = s.moeLayers * s.experts;
+    const logits = matvec(w('head'), norm(x, 'final_norm'), outputs, d, w('head_bias'));
     this.#length++;
     return logits.map((z) => 1 / (1 + Math.exp(-z)));
   }
