@@ -9,8 +9,7 @@
  *   /train_time, /test_time  float64 [count]  root attributes: fields, runs, from, every, sizes.
  */
 import { H5Writer, readH5 } from '../io/hdf5.ts';
-import { SpectralGrid } from '../spectral/grid.ts';
-import { Transforms2d } from '../spectral/transforms2d.ts';
+import { unitSquareTransforms } from './unitSquare.ts';
 
 export interface DatasetOptions {
   runs: string[];
@@ -29,23 +28,12 @@ export interface DatasetSummary {
   source: number;
 }
 
-const transforms = new Map<number, Transforms2d>();
-function transformsFor(n: number): Transforms2d {
-  let t = transforms.get(n);
-  if (!t)
-    transforms.set(
-      n,
-      (t = new Transforms2d(new SpectralGrid({ nx: n, ny: n, lx: 1, ly: 1, dealias: 'none' }))),
-    );
-  return t;
-}
-
 /** A real n x n field restricted to the modes of an m x m grid (|k| < m/2), sampled on it. */
 export function truncateField(field: Float64Array, n: number, m: number): Float64Array {
   if (m > n)
     throw new Error(`cannot refine a ${n}² field to ${m}²: sizes must not exceed the run's grid`);
-  const fine = transformsFor(n);
-  const coarse = transformsFor(m);
+  const fine = unitSquareTransforms(n);
+  const coarse = unitSquareTransforms(m);
   const spec = fine.newSpectral();
   fine.forward(field, spec);
   const out = coarse.newSpectral();

@@ -11,8 +11,7 @@ import { writeFileAtomic } from '../io/atomic.ts';
 import { readH5 } from '../io/hdf5.ts';
 import { writePlot } from '../plots/render.ts';
 import { linePlotSvg } from '../plots/svg.ts';
-import { SpectralGrid } from '../spectral/grid.ts';
-import { Transforms2d } from '../spectral/transforms2d.ts';
+import { unitSquareTransforms } from './unitSquare.ts';
 
 export interface FieldStats {
   mean: number;
@@ -41,8 +40,8 @@ export function shellSpectra(
   C: number,
   c: number,
 ) {
-  const grid = new SpectralGrid({ nx: n, ny: n, lx: 1, ly: 1, dealias: 'none' });
-  const t = new Transforms2d(grid);
+  const t = unitSquareTransforms(n);
+  const grid = t.grid;
   const shells = Math.floor(n / 2);
   const power = new Float64Array(shells + 1);
   const energy = new Float64Array(shells + 1);

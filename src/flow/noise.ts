@@ -6,8 +6,7 @@
  * any grid since the spectrum decays).
  */
 import { type GrfParams, sampleGrf } from '../spectral/grf.ts';
-import { SpectralGrid } from '../spectral/grid.ts';
-import { Transforms2d } from '../spectral/transforms2d.ts';
+import { unitSquareTransforms } from './unitSquare.ts';
 
 export interface NoiseMeasure {
   tau: number;
@@ -36,8 +35,8 @@ export function sampleNoise(
   channels: number,
   seed: number,
 ): Float32Array<ArrayBuffer> {
-  const grid = new SpectralGrid({ nx: n, ny: n, lx: 1, ly: 1, dealias: 'none' });
-  const transforms = new Transforms2d(grid);
+  const transforms = unitSquareTransforms(n);
+  const grid = transforms.grid;
   const params: GrfParams = {
     sigma: measure.sigma ?? unitSigma(measure.tau, measure.alpha),
     tau: measure.tau,

@@ -9,34 +9,20 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as jax from '@jax-js/jax';
 import { l2CostMatrix, solveAssignment } from '../../src/flow/assignment.ts';
+import { shellSpectra } from '../../src/flow/evaluate.ts';
 import { createFlowTrainer } from '../../src/flow/flowTrainer.ts';
 import { sampleNoise } from '../../src/flow/noise.ts';
 import { integrateFixed } from '../../src/flow/odeSolvers.ts';
-import { SpectralGrid } from '../../src/spectral/grid.ts';
 import { uniformGenerator } from '../../src/spectral/random.ts';
-import { Transforms2d } from '../../src/spectral/transforms2d.ts';
 
 const n = 16;
 const points = n * n;
 const NOISE = { tau: 3, alpha: 2 };
 const TARGET = { tau: 8, alpha: 3 };
 
-/** Mean power per integer wavenumber shell of `count` fields. */
-function shellPower(fields: Float32Array, count: number): Float64Array {
-  const grid = new SpectralGrid({ nx: n, ny: n, lx: 1, ly: 1, dealias: 'none' });
-  const transforms = new Transforms2d(grid);
-  const power = new Float64Array(8);
-  const spec = transforms.newSpectral();
-  for (let s = 0; s < count; s++) {
-    transforms.forward(Float64Array.from(fields.subarray(s * points, (s + 1) * points)), spec);
-    for (let i = 0; i < grid.spectralSize; i++) {
-      const shell = Math.round(Math.sqrt(grid.k2[i]!) / (2 * Math.PI));
-      if (shell < 8)
-        power[shell]! += (grid.weight[i]! * (spec[2 * i]! ** 2 + spec[2 * i + 1]! ** 2)) / count;
-    }
-  }
-  return power;
-}
+/** Mean power per integer wavenumber shell of `count` fields (the `flow eval` spectrum). */
+const shellPower = (fields: Float32Array, count: number): number[] =>
+  shellSpectra(fields, count, n, 1, 0).power;
 
 describe('FOT-CFM on a Gaussian target', () => {
   before(async () => {

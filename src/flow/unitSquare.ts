@@ -1,0 +1,19 @@
+/**
+ * FOT-CFM's fields live on the periodic unit square. One set of real 2-D transforms per grid size
+ * serves the noise sampler (every training step), the dataset's spectral cut-off and the
+ * evaluation, instead of each building its FFT plans afresh.
+ */
+import { SpectralGrid } from '../spectral/grid.ts';
+import { Transforms2d } from '../spectral/transforms2d.ts';
+
+const cache = new Map<number, Transforms2d>();
+
+/** Transforms of the n x n grid on [0, 1)² without de-aliasing (its grid is `.grid`). */
+export function unitSquareTransforms(n: number): Transforms2d {
+  let t = cache.get(n);
+  if (!t) {
+    t = new Transforms2d(new SpectralGrid({ nx: n, ny: n, lx: 1, ly: 1, dealias: 'none' }));
+    cache.set(n, t);
+  }
+  return t;
+}
