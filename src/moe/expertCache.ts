@@ -117,6 +117,29 @@ export class ExpertCache {
     return { slot, load: true };
   }
 
+  /**
+   * Prefetches `candidates` in order into slots holding none of `keep` (the experts a step is
+   * predicted to need: a resident one is already a hit and must not make room for another), until
+   * no such slot is left. Returns the experts copied in and their slots.
+   */
+  prefetchPredicted(
+    layer: number,
+    candidates: Iterable<number>,
+    keep: ReadonlySet<number>,
+    need?: Need,
+  ): { expert: number; slot: number }[] {
+    const pinned = new Set(this.resident(layer).filter((e) => keep.has(e)));
+    const loaded: { expert: number; slot: number }[] = [];
+    for (const expert of candidates) {
+      if (pinned.has(expert)) continue;
+      pinned.add(expert);
+      const got = this.prefetch(layer, expert, pinned, need);
+      if (!got) break;
+      loaded.push({ expert, slot: got.slot });
+    }
+    return loaded;
+  }
+
   hitRatio(): number {
     const total = this.hits + this.misses;
     return total === 0 ? 1 : this.hits / total;

@@ -850,14 +850,13 @@ export class GpuMoeEngine implements MoeEngine {
   #prefetchAdvised(batch: CommandBatch, plan: StepPlan, moeLayers: number[]): void {
     for (const layer of moeLayers) {
       const wanted = plan.prefetch(layer);
-      const need = plan.need(layer);
-      const pinned = new Set(this.cache.resident(layer).filter((e) => wanted.includes(e)));
-      for (const e of wanted) {
-        if (pinned.has(e)) continue;
-        pinned.add(e);
-        const got = this.cache.prefetch(layer, e, pinned, need);
-        if (!got) break;
-        this.#bytesMoved += this.tier.copyIn(batch, layer, e, got.slot);
+      for (const { expert, slot } of this.cache.prefetchPredicted(
+        layer,
+        wanted,
+        new Set(wanted),
+        plan.need(layer),
+      )) {
+        this.#bytesMoved += this.tier.copyIn(batch, layer, expert, slot);
         this.adviceCopies++;
       }
     }

@@ -37,6 +37,19 @@ describe('expert cache', () => {
     assert.deepEqual([...cache.resident(0)], [5, 2, 4]);
   });
 
+  it('prefetches predicted experts only into slots holding none of them', () => {
+    const cache = new ExpertCache(1, 8, 3);
+    for (const e of [1, 2, 3]) cache.acquire(0, e, new Set());
+    // 2 is predicted and resident: it stays; 1 and 3 make room for 5, then 6; 7 finds no slot.
+    const loaded = cache.prefetchPredicted(0, [2, 5, 6, 7], new Set([2, 5, 6, 7]));
+    assert.deepEqual(
+      loaded.map((l) => l.expert),
+      [5, 6],
+    );
+    assert.deepEqual([...cache.resident(0)].sort(), [2, 5, 6]);
+    assert.equal(cache.prefetches, 2);
+  });
+
   it('prefetches count as hits only when the router uses them', () => {
     const cache = new ExpertCache(1, 8, 3);
     assert.ok(cache.prefetch(0, 2, new Set()));

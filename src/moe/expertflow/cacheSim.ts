@@ -116,14 +116,8 @@ export function simulateCache(o: SimOptions): SimResult {
         });
         need = (e) => (predicted.has(e) ? 1e6 : 0) + next[e]!;
         const before = cache.prefetches;
-        // Prefetch only into slots of experts not predicted for this step: a resident predicted
-        // expert is a hit already and must not make room for another prediction.
-        const pinned = new Set(cache.resident(l).filter((e) => predicted.has(e)));
-        for (const e of [...confident].sort((a, b) => next[b]! - next[a]! || a - b)) {
-          if (pinned.has(e)) continue;
-          pinned.add(e);
-          if (!cache.prefetch(l, e, pinned, need) && cache.slotOf(l, e) < 0) break;
-        }
+        const order = [...confident].sort((a, b) => next[b]! - next[a]! || a - b);
+        cache.prefetchPredicted(l, order, predicted, need);
         if (count) prefetchLoads += cache.prefetches - before;
       } else if (o.policy === 'oracle') {
         // Belady: the expert whose next use is furthest away (or never) goes first.
