@@ -31,10 +31,17 @@ else
   python3 - "$work" > "$out/summary.json" <<'PY'
 import json, sys
 w = sys.argv[1]
-print(json.dumps({n: {"sample": json.load(open(f"{w}/sample-{n}.json")),
-  "eval": {k: v for k, v in json.load(open(f"{w}/eval-{n}.json")).items() if k != "channels"} | {
-    "channel0": {k: v for k, v in json.load(open(f"{w}/eval-{n}.json"))["channels"][0].items() if k not in ("spectrum", "energy")},
-    "spectrum": json.load(open(f"{w}/eval-{n}.json"))["channels"][0]["spectrum"]}} for n in (64, 128, 256)}, indent=1))
+summary = {}
+for n in (64, 128, 256):
+    report = json.load(open(f"{w}/eval-{n}.json"))
+    channel = report.pop("channels")[0]
+    summary[n] = {
+        "sample": json.load(open(f"{w}/sample-{n}.json")),
+        "eval": report
+        | {"channel0": {k: v for k, v in channel.items() if k not in ("spectrum", "energy")},
+           "spectrum": channel["spectrum"]},
+    }
+print(json.dumps(summary, indent=1))
 PY
   cp "$work/eval-64/spectrum-0.png" "$out/spectrum-64.png"
   cp "$work/eval-256/spectrum-0.png" "$out/spectrum-256.png"
