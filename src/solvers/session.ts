@@ -80,11 +80,14 @@ export async function prepareFresh(
   };
 }
 
-/** Continues the run in `file` from its last checkpoint, optionally to a later end time. */
+/**
+ * Continues the run in `file` from its last checkpoint, optionally to a later end time and with
+ * another snapshot interval from the checkpoint on (e.g. dense snapshots of a stationary window).
+ */
 export async function prepareResume(
   file: string,
   device: ComputeDevice,
-  tEnd: number | undefined,
+  overrides: { tEnd?: number; saveEvery?: number } = {},
   threads?: number,
 ): Promise<PreparedRun> {
   const stored = await readH5(file).catch((error: Error) => {
@@ -98,7 +101,8 @@ export async function prepareResume(
         `cannot resume from ${file}: it has no config_json attribute (not a driftflow run)`,
       );
     const config = JSON.parse(json) as SimulationConfig;
-    if (tEnd !== undefined) config.tEnd = tEnd;
+    if (overrides.tEnd !== undefined) config.tEnd = overrides.tEnd;
+    if (overrides.saveEvery !== undefined) config.saveEvery = overrides.saveEvery;
     const grid = validateConfig(config);
     const clock = stored.get('/checkpoint/clock').data;
     const step = clock[1]!;

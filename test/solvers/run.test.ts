@@ -52,7 +52,7 @@ describe('simulation runs', () => {
     const dir = await mkdtemp(join(tmpdir(), 'driftflow-resume-'));
     await run(config, join(dir, 'whole.h5'));
     await run({ ...config, tEnd: 2 }, join(dir, 'part.h5'));
-    const resumed = await prepareResume(join(dir, 'part.h5'), cpu, 4);
+    const resumed = await prepareResume(join(dir, 'part.h5'), cpu, { tEnd: 4 });
     assert.equal(resumed.start.step, 40);
     await runSimulation({ ...resumed, statsFrom: 0, checkpointEverySeconds: 1e9 });
     const [whole, part] = [await readH5(join(dir, 'whole.h5')), await readH5(join(dir, 'part.h5'))];
@@ -65,6 +65,16 @@ describe('simulation runs', () => {
       assert.deepEqual(Array.from(part.get(path).data), Array.from(whole.get(path).data), path);
     whole.close();
     part.close();
+  });
+
+  it('a resumed run may take denser snapshots from its checkpoint on', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'driftflow-dense-'));
+    await run({ ...config, tEnd: 2 }, join(dir, 'dense.h5'));
+    const resumed = await prepareResume(join(dir, 'dense.h5'), cpu, { tEnd: 3, saveEvery: 0.25 });
+    await runSimulation({ ...resumed, statsFrom: 0, checkpointEverySeconds: 1e9 });
+    const file = await readH5(join(dir, 'dense.h5'));
+    assert.deepEqual(Array.from(file.get('/fields/time').data), [0, 1, 2, 2.25, 2.5, 2.75, 3]);
+    file.close();
   });
 
   it('a blow-up stops with the time and field, and the file keeps the last checkpoint', async () => {

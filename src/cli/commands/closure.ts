@@ -141,7 +141,7 @@ export function register(program: Command): void {
     const config = hwConfig(options);
     if (config.model.kind === 'hw')
       config.model.closure = { terms: fitted.terms, coefficients: fitted.coefficients };
-    await executeRun(options, config, given('tEnd'));
+    await executeRun(options, config, given);
   });
 
   closure

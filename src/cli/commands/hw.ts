@@ -79,7 +79,11 @@ export function register(program: Command): void {
   addHwRunOptions(hw.command('run').description('run an HW simulation (hw2d conventions)')).action(
     async (raw, command: Command) => {
       const options = parseOptions(HwRunOptions, raw);
-      await executeRun(options, hwConfig(options), command.getOptionValueSource('tEnd') === 'cli');
+      await executeRun(
+        options,
+        hwConfig(options),
+        (flag) => command.getOptionValueSource(flag) === 'cli',
+      );
     },
   );
 

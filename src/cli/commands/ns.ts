@@ -80,6 +80,10 @@ export function register(program: Command): void {
     )
     .action(async (raw, command: Command) => {
       const options = parseOptions(NsRunOptions, raw);
-      await executeRun(options, nsConfig(options), command.getOptionValueSource('tEnd') === 'cli');
+      await executeRun(
+        options,
+        nsConfig(options),
+        (flag) => command.getOptionValueSource(flag) === 'cli',
+      );
     });
 }

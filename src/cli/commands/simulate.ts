@@ -83,7 +83,7 @@ export function addCommonRunOptions(
     )
     .option(
       '--save-every <t>',
-      'snapshot interval in time units (0: final state only)',
+      'snapshot interval in time units (0: final state only; with --resume: from the checkpoint on)',
       defaults.saveEvery,
     )
     .option('--diag-every <steps>', 'diagnostics sampling interval in steps', '10')
@@ -104,14 +104,23 @@ export function addCommonRunOptions(
 export async function executeRun(
   options: CommonRunOptions,
   config: SimulationConfig,
-  tEndGiven: boolean,
+  /** Whether a flag was given on the command line (a resumed run takes --t-end and --save-every). */
+  given: (flag: 'tEnd' | 'saveEvery') => boolean,
 ): Promise<RunSummary> {
   const device = await openDevice({ prefer: options.device as never });
   const threads = options.threads;
   const log = options.json ? console.error : console.log;
   const command = `driftflow ${process.argv.slice(2).join(' ')}`;
   const prepared = options.resume
-    ? await prepareResume(options.resume, device, tEndGiven ? options.tEnd : undefined, threads)
+    ? await prepareResume(
+        options.resume,
+        device,
+        {
+          tEnd: given('tEnd') ? options.tEnd : undefined,
+          saveEvery: given('saveEvery') ? options.saveEvery : undefined,
+        },
+        threads,
+      )
     : await prepareFresh(
         config,
         device,

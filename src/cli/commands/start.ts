@@ -55,7 +55,7 @@ export function register(program: Command): void {
         modified: false,
         initAmplitude: 0.01,
       });
-      await executeRun(options, config, true);
+      await executeRun(options, config, () => true);
       for (const path of await plotRun(`${o.out}/run.h5`, o.out)) console.log(`wrote ${path}`);
     });
 }
