@@ -50,13 +50,25 @@ export function solveSmall(a: number[][], b: number[]): number[] {
   return m.map((row, i) => row[n]! / row[i]!);
 }
 
-export function fitLeastSquares(
+/**
+ * The normal equations of one equation's fit: A = Σ ⟨T_p, T_q⟩, b = Σ ⟨T_p, −τ⟩ over the samples,
+ * for the terms `indices` (into the term list) of that equation, and ‖τ‖² summed. The residual of
+ * coefficients x is ‖τ‖² − 2 xᵀb + xᵀAx (the physics-informed fit's residual loss uses them too).
+ */
+export interface NormalEquations {
+  equation: ClosureEquation;
+  indices: number[];
+  a: number[][];
+  b: number[];
+  targetNorm: number;
+}
+
+export function normalEquations(
   samples: FitSample[],
   terms: ClosureTerm[],
   grid: SpectralGrid,
-): FitResult {
-  const coefficients = new Array<number>(terms.length).fill(0);
-  const relativeResidual = { n: NaN, omega: NaN } as Record<ClosureEquation, number>;
+): NormalEquations[] {
+  const systems: NormalEquations[] = [];
   for (const equation of ['n', 'omega'] as const) {
     const indices = terms.flatMap((t, j) => (t.equation === equation ? [j] : []));
     if (indices.length === 0) continue;
@@ -64,25 +76,42 @@ export function fitLeastSquares(
     const a = Array.from({ length: k }, () => new Array<number>(k).fill(0));
     const b = new Array<number>(k).fill(0);
     let targetNorm = 0;
-    const columns = samples.map((s) => indices.map((j) => evaluateTerm(terms[j]!, s, grid)));
-    samples.forEach((s, si) => {
+    for (const s of samples) {
       const target = s.subgrid[equation].map((v) => -v);
       targetNorm += inner(target, target, grid);
-      const cols = columns[si]!;
+      const cols = indices.map((j) => evaluateTerm(terms[j]!, s, grid));
       for (let p = 0; p < k; p++) {
         b[p] = b[p]! + inner(cols[p]!, target, grid);
         for (let q = 0; q < k; q++) a[p]![q] = a[p]![q]! + inner(cols[p]!, cols[q]!, grid);
       }
-    });
-    const x = solveSmall(a, b);
-    indices.forEach((j, p) => (coefficients[j] = x[p]!));
-    // ‖t − Cx‖² = ‖t‖² − 2 xᵀb + xᵀAx
-    let fitted = 0;
-    for (let p = 0; p < k; p++) {
-      fitted += -2 * x[p]! * b[p]!;
-      for (let q = 0; q < k; q++) fitted += x[p]! * a[p]![q]! * x[q]!;
     }
-    relativeResidual[equation] = Math.sqrt(Math.max(0, targetNorm + fitted) / targetNorm);
+    systems.push({ equation, indices, a, b, targetNorm });
+  }
+  return systems;
+}
+
+/** ‖−τ − closure‖ / ‖τ‖ of coefficients x (one per term of the system) from its normal equations. */
+export function relativeResidualOf(system: NormalEquations, x: number[]): number {
+  const { a, b, targetNorm } = system;
+  let fitted = 0;
+  for (let p = 0; p < x.length; p++) {
+    fitted += -2 * x[p]! * b[p]!;
+    for (let q = 0; q < x.length; q++) fitted += x[p]! * a[p]![q]! * x[q]!;
+  }
+  return Math.sqrt(Math.max(0, targetNorm + fitted) / targetNorm);
+}
+
+export function fitLeastSquares(
+  samples: FitSample[],
+  terms: ClosureTerm[],
+  grid: SpectralGrid,
+): FitResult {
+  const coefficients = new Array<number>(terms.length).fill(0);
+  const relativeResidual = { n: NaN, omega: NaN } as Record<ClosureEquation, number>;
+  for (const system of normalEquations(samples, terms, grid)) {
+    const x = solveSmall(system.a, system.b);
+    system.indices.forEach((j, p) => (coefficients[j] = x[p]!));
+    relativeResidual[system.equation] = relativeResidualOf(system, x);
   }
   return { coefficients, relativeResidual };
 }

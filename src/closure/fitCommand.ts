@@ -1,8 +1,9 @@
 /**
  * `closure fit`: fits closure coefficients to one or more coarse-grained data files of one regime
  * and writes `OUT/closure.json` (terms, coefficients, how much of τ they explain, the regime and
- * the coarse grid). Only the a-priori least-squares method exists so far; `closure tune` rewrites
- * such a file with a-posteriori coefficients (`writeTunedClosure`).
+ * the coarse grid) with the a-priori least-squares method (the physics-informed network is
+ * src/closure/pinn/); `closure tune` rewrites such a file with a-posteriori coefficients
+ * (`writeTunedClosure`).
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -25,7 +26,7 @@ export async function fitClosure(
 ) {
   if (method !== 'lstsq')
     throw new InvalidConfigError(
-      `--method ${method} is not available yet: use --method lstsq (the physics-informed fit is not built)`,
+      `--method ${method} is not a fit of closureFit: use lstsq here (pinn has its own command path, src/closure/pinn/pinnFit.ts)`,
     );
   const data = await Promise.all(files.map(readCoarseData));
   const first = data[0]!;

@@ -1,20 +1,23 @@
 /**
  * `driftflow closure ...`: the EHW-C pipeline: `prepare` (coarse-graining of a DNS run into coarse
- * trajectories with exact sub-grid terms), `fit --method lstsq` (a-priori least squares), `run`
- * (the HW solver with the fitted closure), `tune` (a-posteriori calibration of the coefficients by
- * whole coarse runs against the DNS statistics) and `report` (coarse runs against the filtered
- * DNS). The physics-informed fit is not built yet.
+ * trajectories with exact sub-grid terms), `fit --method lstsq` (a-priori least squares) or
+ * `--method pinn` (the physics-informed network over regimes, src/closure/pinn/), `run` (the HW
+ * solver with the fitted closure), `tune` (a-posteriori calibration of the coefficients by whole
+ * coarse runs against the DNS statistics) and `report` (coarse runs against the filtered DNS).
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { readClosureFile } from '../../closure/closureFile.ts';
+import { fitPinnClosure, formatPinnRegimes } from '../../closure/pinn/pinnFit.ts';
+import { isPinnFolder, readPinnClosure } from '../../closure/pinn/pinnFolder.ts';
+import { DEFAULT_PINN, type PinnConfig } from '../../closure/pinn/pinnTrainer.ts';
 import { fitClosure, writeTunedClosure } from '../../closure/fitCommand.ts';
 import { prepareCoarseData } from '../../closure/prepare.ts';
 import { writeClosureReport } from '../../closure/report.ts';
 import { signedPercent } from '../../closure/reportStats.ts';
 import { EHWC_TERMS, parseTerms } from '../../closure/terms.ts';
 import { tuneClosure } from '../../closure/tune.ts';
-import { openDevice } from '../../runtime/device.ts';
+import { deviceLabel, openDevice } from '../../runtime/device.ts';
 import { InvalidConfigError } from '../../solvers/config.ts';
 import { deviceOption, jsonFlag, parseOptions, positiveInt } from '../options.ts';
 import { printJson } from '../output.ts';
@@ -34,6 +37,17 @@ const FitOptions = z.object({
   method: z.enum(['lstsq', 'pinn']),
   terms: z.string().optional(),
   out: z.string(),
+  hidden: positiveInt,
+  pretrainSteps: z.coerce.number().int().nonnegative(),
+  steps: z.coerce.number().int().nonnegative(),
+  lr: positive,
+  residualWeight: z.coerce.number().nonnegative(),
+  rolloutWeight: z.coerce.number().nonnegative(),
+  batch: positiveInt,
+  horizon: positiveInt,
+  substeps: positiveInt,
+  seed: z.coerce.number().int().nonnegative(),
+  device: deviceOption,
   json: jsonFlag,
 });
 
@@ -88,18 +102,83 @@ export function register(program: Command): void {
 
   closure
     .command('fit')
-    .description('fit closure coefficients to coarse-grained data of one regime')
-    .requiredOption('--data <files...>', 'files written by closure prepare')
-    .option('--method <m>', 'lstsq (a-priori least squares) | pinn (not built yet)', 'lstsq')
+    .description(
+      'fit closure coefficients: lstsq (a-priori least squares, one regime) or pinn (a network from c1, kappa to the coefficients, trained on the residual and on differentiable coarse rollouts over several regimes)',
+    )
+    .requiredOption(
+      '--data <files...>',
+      'files written by closure prepare (pinn: one or more per regime, with dense snapshots; or a training-data.safetensors)',
+    )
+    .option('--method <m>', 'lstsq | pinn', 'lstsq')
     .option(
       '--terms <list>',
       'equation:field:power,... (default: the EHW-C six, n:n:1,n:n:2,n:phi:1,omega:omega:1,omega:omega:2,omega:n:1)',
     )
-    .requiredOption('--out <dir>', 'output folder (closure.json)')
+    .requiredOption(
+      '--out <dir>',
+      'output folder (closure.json; pinn: network, report, closures per regime)',
+    )
+    .option(
+      '--hidden <n>',
+      'pinn: hidden width of the two-layer network',
+      String(DEFAULT_PINN.hidden),
+    )
+    .option(
+      '--pretrain-steps <n>',
+      'pinn: steps on the residual alone',
+      String(DEFAULT_PINN.pretrainSteps),
+    )
+    .option('--steps <n>', 'pinn: steps on residual + rollouts', String(DEFAULT_PINN.steps))
+    .option('--lr <lr>', 'pinn: peak Adam learning rate', String(DEFAULT_PINN.lr))
+    .option(
+      '--residual-weight <w>',
+      'pinn: weight of the a-priori residual loss',
+      String(DEFAULT_PINN.residualWeight),
+    )
+    .option(
+      '--rollout-weight <w>',
+      'pinn: weight of the rollout loss',
+      String(DEFAULT_PINN.rolloutWeight),
+    )
+    .option(
+      '--batch <n>',
+      'pinn: rollout starts per regime and step',
+      String(DEFAULT_PINN.batchPerRegime),
+    )
+    .option('--horizon <n>', 'pinn: snapshot intervals per rollout', String(DEFAULT_PINN.horizon))
+    .option(
+      '--substeps <n>',
+      'pinn: RK4 steps per snapshot interval',
+      String(DEFAULT_PINN.substeps),
+    )
+    .option('--seed <n>', 'pinn: seed of the weights and the batches', '0')
+    .option('--device <device>', 'pinn: auto | webgpu | wasm', 'auto')
     .option('--json', 'print the result as JSON')
     .action(async (raw) => {
       const o = parseOptions(FitOptions, raw);
       const terms = o.terms ? parseTerms(o.terms) : EHWC_TERMS;
+      if (o.method === 'pinn') {
+        const log = o.json ? console.error : console.log;
+        const device = await openDevice({ prefer: o.device as never });
+        const config: PinnConfig = {
+          hidden: o.hidden,
+          seed: o.seed,
+          pretrainSteps: o.pretrainSteps,
+          steps: o.steps,
+          lr: o.lr,
+          residualWeight: o.residualWeight,
+          rolloutWeight: o.rolloutWeight,
+          batchPerRegime: o.batch,
+          horizon: o.horizon,
+          substeps: o.substeps,
+          validation: DEFAULT_PINN.validation,
+        };
+        log(`physics-informed closure fit on ${deviceLabel(device)}`);
+        const result = await fitPinnClosure(o.data, terms, config, o.out, log);
+        if (o.json) printJson(result);
+        else log(formatPinnRegimes(result.regimes, terms));
+        return;
+      }
       const result = await fitClosure(o.data, o.method, terms, o.out);
       if (o.json) printJson(result);
       else {
@@ -115,10 +194,20 @@ export function register(program: Command): void {
     closure
       .command('run')
       .description('run coarse HW with a fitted closure (EHW-C); defaults come from the closure')
-      .requiredOption('--closure <dir>', 'folder (or closure.json) written by closure fit'),
+      .requiredOption(
+        '--closure <dir>',
+        'folder (or closure.json) written by closure fit; a pinn folder with --c1 evaluates its network there',
+      ),
   ).action(async (raw, command: Command) => {
-    const fitted = readClosureFile(String(raw.closure));
     const given = (name: string) => command.getOptionValueSource(name) === 'cli';
+    const location = String(raw.closure);
+    const fitted = isPinnFolder(location)
+      ? await readPinnClosure(
+          location,
+          given('c1') ? Number(raw.c1) : undefined,
+          given('kappa') ? Number(raw.kappa) : undefined,
+        )
+      : readClosureFile(location);
     const { regime, coarse } = fitted;
     const defaults: Record<string, unknown> = {
       c1: regime.c1,
