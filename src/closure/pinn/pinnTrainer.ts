@@ -89,7 +89,7 @@ export interface PinnResult {
   net: ClosureNetwork;
   values: Map<string, Float32Array>;
   spec: CoarseModelSpec;
-  history: { step: number; phase: 1 | 2; loss: number }[];
+  history: { step: number; phase: 1 | 2; loss: number; seconds: number }[];
   regimes: RegimeReport[];
   /** Set when training stopped early on a non-finite loss (the last good weights are kept). */
   stopped?: string;
@@ -292,6 +292,7 @@ export async function trainClosureNetwork(
   const random = uniformGenerator(config.seed + 1);
   const total = config.pretrainSteps + config.steps;
   let stopped: string | undefined;
+  const started = performance.now();
   for (let step = 0; step < total; step++) {
     const phase = step < config.pretrainSteps ? 1 : 2;
     const local = phase === 1 ? step : step - config.pretrainSteps;
@@ -322,7 +323,7 @@ export async function trainClosureNetwork(
         stopped = `the loss was not finite at step ${step} (phase ${phase}); kept the weights of step ${history.at(-1)?.step ?? 0}`;
         break;
       }
-      history.push({ step, phase, loss });
+      history.push({ step, phase, loss, seconds: (performance.now() - started) / 1000 });
       good = await readValues(shapes, params);
       onProgress?.(step + 1, total, `phase ${phase} loss ${loss.toPrecision(4)}`);
     } else lossArray.dispose();
