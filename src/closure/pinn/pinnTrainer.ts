@@ -22,7 +22,11 @@ import {
   type Params,
 } from '../../nn/adam.ts';
 import { paramsFromValues, readValues } from '../../nn/params.ts';
-import { InvalidConfigError } from '../../solvers/config.ts';
+import {
+  InvalidConfigError,
+  linearStabilityLimit,
+  type SimulationConfig,
+} from '../../solvers/config.ts';
 import { uniformGenerator } from '../../spectral/random.ts';
 import { relativeResidualOf, solveSmall } from '../fit.ts';
 import type { ClosureTerm } from '../terms.ts';
@@ -173,6 +177,19 @@ export async function trainClosureNetwork(
     ...featureNormalisation(data.map((d) => d.model)),
     scale,
   };
+  for (const d of data) {
+    // The linear terms (coupling c1/k² at the box scale above all) bound the rollouts' RK4 step.
+    const limit = linearStabilityLimit({
+      ...spec,
+      model: d.model,
+      scheme: 'spectral',
+      integrator: 'rk4',
+    } as SimulationConfig);
+    if (d.spacing / config.substeps > limit)
+      throw new InvalidConfigError(
+        `${d.source}: rollout steps of ${(d.spacing / config.substeps).toPrecision(3)} exceed the RK4 limit ${limit.toPrecision(3)} of c1 = ${d.model.c1}: use --substeps ${Math.ceil(d.spacing / (0.9 * limit))} or more`,
+      );
+  }
   const starts = data.map((d) => {
     const all = Array.from({ length: d.times.length - config.horizon }, (_, s) => s);
     if (all.length < 2)
