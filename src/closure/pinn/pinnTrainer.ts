@@ -179,15 +179,24 @@ export async function trainClosureNetwork(
   };
   for (const d of data) {
     // The linear terms (coupling c1/k² at the box scale above all) bound the rollouts' RK4 step.
-    const limit = linearStabilityLimit({
-      ...spec,
+    const dt = d.spacing / config.substeps;
+    const run: SimulationConfig = {
+      ...d.grid,
       model: d.model,
       scheme: 'spectral',
       integrator: 'rk4',
-    } as SimulationConfig);
-    if (d.spacing / config.substeps > limit)
+      dt,
+      tEnd: d.spacing,
+      seed: 0,
+      init: 'noise',
+      initAmplitude: 0,
+      saveEvery: 0,
+      diagEvery: 1,
+    };
+    const limit = linearStabilityLimit(run);
+    if (dt > limit)
       throw new InvalidConfigError(
-        `${d.source}: rollout steps of ${(d.spacing / config.substeps).toPrecision(3)} exceed the RK4 limit ${limit.toPrecision(3)} of c1 = ${d.model.c1}: use --substeps ${Math.ceil(d.spacing / (0.9 * limit))} or more`,
+        `${d.source}: rollout steps of ${dt.toPrecision(3)} exceed the RK4 limit ${limit.toPrecision(3)} of c1 = ${d.model.c1}: use --substeps ${Math.ceil(d.spacing / (0.9 * limit))} or more`,
       );
   }
   const starts = data.map((d) => {
