@@ -101,17 +101,41 @@ export function relativeResidualOf(system: NormalEquations, x: number[]): number
   return Math.sqrt(Math.max(0, targetNorm + fitted) / targetNorm);
 }
 
+/** Least-squares coefficients, one per term (0 for a term of no system), from the normal equations. */
+export function solveNormalEquations(systems: NormalEquations[], termCount: number): number[] {
+  const coefficients = new Array<number>(termCount).fill(0);
+  for (const s of systems)
+    solveSmall(s.a, s.b).forEach((x, p) => (coefficients[s.indices[p]!] = x));
+  return coefficients;
+}
+
+/** ‖−τ_e − closure‖ / ‖τ_e‖ per equation of coefficients c (one per term). */
+export function relativeResiduals(
+  systems: NormalEquations[],
+  c: number[],
+): Partial<Record<ClosureEquation, number>> {
+  return Object.fromEntries(
+    systems.map((s) => [
+      s.equation,
+      relativeResidualOf(
+        s,
+        s.indices.map((j) => c[j]!),
+      ),
+    ]),
+  );
+}
+
 export function fitLeastSquares(
   samples: FitSample[],
   terms: ClosureTerm[],
   grid: SpectralGrid,
 ): FitResult {
-  const coefficients = new Array<number>(terms.length).fill(0);
-  const relativeResidual = { n: NaN, omega: NaN } as Record<ClosureEquation, number>;
-  for (const system of normalEquations(samples, terms, grid)) {
-    const x = solveSmall(system.a, system.b);
-    system.indices.forEach((j, p) => (coefficients[j] = x[p]!));
-    relativeResidual[system.equation] = relativeResidualOf(system, x);
-  }
+  const systems = normalEquations(samples, terms, grid);
+  const coefficients = solveNormalEquations(systems, terms.length);
+  const relativeResidual = {
+    n: NaN,
+    omega: NaN,
+    ...relativeResiduals(systems, coefficients),
+  };
   return { coefficients, relativeResidual };
 }

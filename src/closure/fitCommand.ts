@@ -58,7 +58,8 @@ export async function fitClosure(
   return { path: await writeClosureJson(out, document), ...document };
 }
 
-async function writeClosureJson(out: string, document: object): Promise<string> {
+/** Writes `OUT/closure.json` (creating OUT); returns its path. */
+export async function writeClosureJson(out: string, document: object): Promise<string> {
   await mkdir(out, { recursive: true });
   const path = join(out, 'closure.json');
   await writeFile(path, `${JSON.stringify(document, null, 2)}\n`);

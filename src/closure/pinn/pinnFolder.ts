@@ -15,12 +15,10 @@ import { writeRecords } from '../../nn/trainingState.ts';
 import { InvalidConfigError } from '../../solvers/config.ts';
 import type { HwParams } from '../../solvers/model.ts';
 import type { ClosureFile } from '../closureFile.ts';
+import { TERM_SIGN, writeClosureJson } from '../fitCommand.ts';
 import { termLabel } from '../terms.ts';
 import { type ClosureNetwork, networkCoefficients, networkShapes } from './closureNetwork.ts';
 import type { PinnConfig, PinnResult } from './pinnTrainer.ts';
-
-export const PINN_SIGN =
-  '-c (-lap)^p f added to the RHS of its equation; c > 0 damps own-field terms';
 
 const regimeOf = (result: Pick<PinnResult, 'spec'>, c1: number, kappa: number): HwParams => ({
   kind: 'hw',
@@ -50,12 +48,10 @@ export async function writePinnFolder(
   const coarse = { nx: spec.nx, ny: spec.ny, lx: spec.lx, ly: spec.ly };
   const terms = spec.terms.map((t) => ({ ...t, label: termLabel(t) }));
   for (const r of result.regimes) {
-    const dir = join(out, `c1_${r.c1}`);
-    await mkdir(dir, { recursive: true });
-    const closure = {
+    await writeClosureJson(join(out, `c1_${r.c1}`), {
       method: 'pinn',
       network: out,
-      term_sign: PINN_SIGN,
+      term_sign: TERM_SIGN,
       terms: spec.terms.map((t, j) => ({
         ...t,
         label: termLabel(t),
@@ -63,12 +59,11 @@ export async function writePinnFolder(
       })),
       regime: regimeOf(result, r.c1, r.kappa),
       coarse,
-    };
-    await writeFile(join(dir, 'closure.json'), `${JSON.stringify(closure, null, 2)}\n`);
+    });
   }
   const document = {
     method: 'pinn',
-    term_sign: PINN_SIGN,
+    term_sign: TERM_SIGN,
     terms,
     shared_model: { nu: spec.nu, hyperOrder: spec.hyperOrder, modified: spec.modified },
     coarse,

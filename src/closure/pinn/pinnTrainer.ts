@@ -28,7 +28,7 @@ import {
   type SimulationConfig,
 } from '../../solvers/config.ts';
 import { uniformGenerator } from '../../spectral/random.ts';
-import { relativeResidualOf, solveSmall } from '../fit.ts';
+import { relativeResiduals, solveNormalEquations } from '../fit.ts';
 import type { ClosureTerm } from '../terms.ts';
 import {
   type ClosureNetwork,
@@ -113,25 +113,6 @@ function sharedSpec(data: RegimeData[], terms: ClosureTerm[]): CoarseModelSpec {
   return { ...first.grid, nu, hyperOrder, modified, terms };
 }
 
-function lstsqOf(d: RegimeData, terms: ClosureTerm[]): number[] | null {
-  if (!d.residual) return null;
-  const c = new Array<number>(terms.length).fill(0);
-  for (const s of d.residual) solveSmall(s.a, s.b).forEach((x, p) => (c[s.indices[p]!] = x));
-  return c;
-}
-
-function residualOf(d: RegimeData, c: number[]): Record<string, number> {
-  return Object.fromEntries(
-    (d.residual ?? []).map((s) => [
-      s.equation,
-      relativeResidualOf(
-        s,
-        s.indices.map((j) => c[j]!),
-      ),
-    ]),
-  );
-}
-
 /** Per-regime residual tensors: Â = A/‖τ_e‖², b̂ = b/‖τ_e‖², constant = number of equations. */
 function residualTensors(data: RegimeData[], terms: ClosureTerm[]) {
   const [r, j] = [data.length, terms.length];
@@ -163,7 +144,9 @@ export async function trainClosureNetwork(
   const bases = coarseBases(spec);
   const [ky, kx, J, R] = [bases.y.modes, bases.x.modes, terms.length, data.length];
   const modeSize = ky * kx;
-  const lstsq = data.map((d) => lstsqOf(d, terms));
+  const lstsq = data.map((d) =>
+    d.residual ? solveNormalEquations(d.residual, terms.length) : null,
+  );
   const fitted = lstsq.filter((c): c is number[] => c !== null);
   const scale =
     fitted.length > 0
@@ -376,7 +359,12 @@ export async function trainClosureNetwork(
       kappa: d.model.kappa,
       coefficients,
       lstsq: ls,
-      residual: ls ? { network: residualOf(d, coefficients), lstsq: residualOf(d, ls) } : null,
+      residual: ls
+        ? {
+            network: relativeResiduals(d.residual ?? [], coefficients),
+            lstsq: relativeResiduals(d.residual ?? [], ls),
+          }
+        : null,
       validation: {
         network: await validationOf(coefficients),
         lstsq: ls ? await validationOf(ls) : null,
