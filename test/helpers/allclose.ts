@@ -37,3 +37,16 @@ export function assertAllclose(
     );
   }
 }
+
+/** ‖a − b‖ / ‖b‖ over all fields of two equally shaped lists (the L² relative error). */
+export function relativeL2(a: Numeric[], b: Numeric[]): number {
+  let num = 0;
+  let den = 0;
+  a.forEach((f, i) => {
+    for (let j = 0; j < f.length; j++) {
+      num += (f[j]! - b[i]![j]!) ** 2;
+      den += b[i]![j]! ** 2;
+    }
+  });
+  return Math.sqrt(num / den);
+}

@@ -6,6 +6,7 @@ import { type SimulationConfig, gridOf } from '../../src/solvers/config.ts';
 import { initialState } from '../../src/solvers/initial.ts';
 import type { ModelParams } from '../../src/solvers/model.ts';
 import { CpuStepper } from '../../src/solvers/stepper.ts';
+import { relativeL2 } from '../helpers/allclose.ts';
 
 const HW: ModelParams = { kind: 'hw', c1: 1, kappa: 1, nu: 5e-4, hyperOrder: 3, modified: true };
 const NS: ModelParams = {
@@ -32,15 +33,6 @@ async function evolve(model: ModelParams, n: number, precision: 'f32' | 'f64', t
   const state = await stepper.getState();
   stepper.destroy();
   return { state, diagnostics, label: stepper.deviceLabel };
-}
-
-function relativeL2(a: Float64Array[], b: Float64Array[]): number {
-  let num = 0;
-  let den = 0;
-  a.forEach((f, i) =>
-    f.forEach((v, j) => ((num += (v - b[i]![j]!) ** 2), (den += b[i]![j]! ** 2))),
-  );
-  return Math.sqrt(num / den);
 }
 
 describe('CPU float32 PFFFT path', () => {

@@ -13,6 +13,7 @@ import { CpuSpectralStepper } from '../../../src/solvers/cpuStepper.ts';
 import type { HwParams } from '../../../src/solvers/model.ts';
 import { whiteNoise } from '../../../src/spectral/random.ts';
 import { Transforms2d } from '../../../src/spectral/transforms2d.ts';
+import { relativeL2 } from '../../helpers/allclose.ts';
 import { hwBoxGrid } from '../../helpers/grids.ts';
 
 await openDevice({ prefer: 'wasm' });
@@ -23,16 +24,6 @@ const coefficients = [0.03, 0.002, -0.06, -0.04, 0.006, -0.08];
 
 function randomModes(seed: number, amplitude: number): Float64Array {
   return whiteNoise(bases.y.modes * bases.x.modes, seed).map((v) => amplitude * v);
-}
-
-function relativeError(a: Float64Array, b: Float64Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i]! - b[i]!) ** 2;
-    den += b[i]! ** 2;
-  }
-  return Math.sqrt(num / den);
 }
 
 async function compareStep(modified: boolean) {
@@ -76,7 +67,7 @@ async function compareStep(modified: boolean) {
   );
   for (const [i, value] of (await Promise.all(got)).entries()) {
     const increment = (a: Float64Array) => a.map((v, j) => v - real[i]![j]!);
-    const error = relativeError(increment(value), increment(expected[i]!));
+    const error = relativeL2([increment(value)], [increment(expected[i]!)]);
     assert.ok(error < 1e-5, `field ${i}: relative error of the step's increment ${error}`);
   }
 }
