@@ -17,13 +17,8 @@ tEnd=${T_END:-1000}
 intervals=${INTERVALS:-60}
 work=${TMPDIR:-/tmp}/ehwc-pinn-data
 mkdir -p "$out/logs" "$work"
-log() {
-  echo "$*" >>"$out/logs/commands.txt"
-  echo "$*" >&2
-}
-d() { log "== driftflow $*"; npm run -s driftflow -- "$@"; }
-dns_dt() { case $1 in 0.1) echo 0.004 ;; 0.5) echo 0.008 ;; *) echo 0.01 ;; esac; }
-stats_from() { case $1 in 0.1 | 0.5) echo 200 ;; 5) echo 800 ;; *) echo 300 ;; esac; }
+commands=$out/logs/commands.txt
+source "$(dirname "$0")/ehwc-common.sh"
 # Dense snapshot spacing = rollout horizon (10 coarse RK4 steps at 64²: dt 0.05, 0.025 at c1 = 2,
 # 0.01 at c1 = 5, where the coupling limits RK4).
 horizon() { case $1 in 2) echo 0.25 ;; 5) echo 0.1 ;; *) echo 0.5 ;; esac; }
@@ -32,7 +27,7 @@ pids=()
 for c1 in "${regimes[@]}"; do
   h=$(horizon "$c1")
   d hw run --nx "$nx" --c1 "$c1" --nu 5e-8 --dt "$(dns_dt "$c1")" --t-end "$tEnd" \
-    --stats-from "$(stats_from "$c1")" --save-every 10 --device "$device" --out "$work/dns_$c1.h5" \
+    --stats-from "$(stationary_from "$c1")" --save-every 10 --device "$device" --out "$work/dns_$c1.h5" \
     --json >"$out/logs/dns_$c1.json" 2>"$out/logs/dns_$c1.log" || log "FAILED: DNS c1=$c1"
   cp "$work/dns_$c1.h5" "$work/dense_$c1.h5"
   d hw run --resume "$work/dense_$c1.h5" --t-end "$(awk "BEGIN { print $tEnd + $intervals * $h }")" \

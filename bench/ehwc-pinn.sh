@@ -21,11 +21,8 @@ regimes=("$@")
 steps=${STEPS:-120}
 work=${TMPDIR:-/tmp}/ehwc-pinn
 mkdir -p "$out" "$work"
-log() {
-  echo "$*" >>"$out/commands.txt"
-  echo "$*" >&2
-}
-d() { log "== driftflow $*"; npm run -s driftflow -- "$@"; }
+commands=$out/commands.txt
+source "$(dirname "$0")/ehwc-common.sh"
 
 if [ "$mode" = fit ]; then
   common=(--pretrain-steps 1500 --steps "$steps" --batch 16 --horizon 2 --device "$device")
@@ -39,13 +36,11 @@ if [ "$mode" = fit ]; then
   exit 0
 fi
 
-dns_dt() { case $1 in 0.1) echo 0.004 ;; 0.5) echo 0.008 ;; *) echo 0.01 ;; esac; }
-stats_from() { case $1 in 0.1 | 0.5) echo 200 ;; 5) echo 800 ;; *) echo 300 ;; esac; }
 coarse_dt() { case $1 in 5) echo 0.01 ;; *) echo 0.025 ;; esac; }
 for c1 in "${regimes[@]}"; do
   dir=$out/c1_$c1
   mkdir -p "$dir"
-  from=$(stats_from "$c1")
+  from=$(stationary_from "$c1")
   d hw run --nx 512 --c1 "$c1" --nu 5e-8 --dt "$(dns_dt "$c1")" --t-end 1000 --stats-from "$from" \
     --save-every 10 --device "$device" --out "$work/dns_$c1.h5" --json >"$dir/dns.json" 2>"$dir/dns.log"
   runs=() labels=()

@@ -24,18 +24,13 @@ evals=${EVALS:-40}
 tuneSpan=${TUNE_SPAN:-400}
 work=${TMPDIR:-/tmp}/ehwc-sweep
 mkdir -p "$out" "$work"
-log() {
-  echo "$*" >>"$out/commands.txt"
-  echo "$*" >&2
-}
-d() { log "== driftflow $*"; npm run -s driftflow -- "$@"; }
-# Per regime: DNS dt (advective limit of the spectral scheme at 512²) and the stationary window.
-dns_dt() { case $1 in 0.1) echo 0.004 ;; 0.5) echo 0.008 ;; *) echo 0.01 ;; esac; }
+commands=$out/commands.txt
+source "$(dirname "$0")/ehwc-common.sh"
 # Coarse dt of the tune: c1 = 5's coupling limits RK4 at 64² to dt < 0.0123.
 tune_dt() { case $1 in 5) echo 0.01 ;; *) echo 0.025 ;; esac; }
 stats_from() {
   [ -n "${FROM:-}" ] && echo "$FROM" && return
-  case $1 in 0.1 | 0.5) echo 200 ;; 5) echo 800 ;; *) echo 300 ;; esac
+  stationary_from "$1"
 }
 
 coarse_grain() {
