@@ -1,16 +1,18 @@
 /**
- * `driftflow flow eval`: generated fields against held-out DNS fields of the same resolution. Per
- * channel: the isotropic shell spectrum of the field (for vorticity, the enstrophy spectrum) and
- * the kinetic-energy spectrum it implies (|w_k|²/|k|²), their relative error shell by shell up to
- * `maxShell`, and the one-point statistics (mean, std, skewness, kurtosis). Writes JSON and a
- * spectrum plot (PNG + SVG). Structure functions and path straightness are not computed yet.
+ * `driftflow flow eval`: generated fields against held-out DNS fields of the same resolution, for
+ * one or several sample files side by side (FOT-CFM and its baselines). Per channel: the isotropic
+ * shell spectrum of the field (for vorticity, the enstrophy spectrum) and the kinetic-energy
+ * spectrum it implies (|w_k|²/|k|²), the one-point statistics (mean, std, skewness, kurtosis) and
+ * the structure functions S_2..S_6 with the flatness (structureFunctions.ts); for each sample file
+ * their relative errors against the DNS, with the sampler's method, NFE and path straightness read
+ * from the samples file. Writes eval.json, plots and a gallery (evaluatePlots.ts) and index.html.
  */
-import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { readH5 } from '../io/hdf5.ts';
-import { writePlot } from '../plots/render.ts';
-import { linePlotSvg } from '../plots/svg.ts';
+import { writeEvaluationPlots } from './evaluatePlots.ts';
+import { type StructureFunctions, structureFunctions } from './structureFunctions.ts';
 import { unitSquareTransforms } from './unitSquare.ts';
 
 export interface FieldStats {
@@ -20,16 +22,47 @@ export interface FieldStats {
   kurtosis: number;
 }
 
-export interface ChannelReport {
+/** What one set of fields (samples or reference) measures on one channel. */
+export interface ChannelMeasures {
   channel: number;
-  /** Mean power per integer wavenumber shell (index = shell), samples and reference. */
-  spectrum: { samples: number[]; reference: number[] };
-  energy: { samples: number[]; reference: number[] };
-  /** Largest relative spectrum error over shells 1..maxShell. */
+  name: string;
+  /** Mean power per integer wavenumber shell (index = shell). */
+  spectrum: number[];
+  energy: number[];
+  stats: FieldStats;
+  structure: StructureFunctions;
+}
+
+/** A sample file's channel against the reference: relative errors (max over shells / r). */
+export interface ChannelErrors {
+  spectrum: number[];
   maxSpectrumError: number;
   maxEnergyError: number;
-  stats: { samples: FieldStats; reference: FieldStats };
   kurtosisError: number;
+  /** Max over r of |S_p / S_p,DNS − 1| for p = 2..6 (keyed by order). */
+  maxStructureError: Record<number, number>;
+  maxFlatnessError: number;
+}
+
+export interface RunReport {
+  label: string;
+  file: string;
+  count: number;
+  method: string;
+  nfe: number;
+  /** Path straightness of the sampler (0 = straight), when the samples file records it. */
+  straightness: number | null;
+  channels: (ChannelMeasures & { errors: ChannelErrors })[];
+}
+
+export interface EvaluationReport {
+  data: string;
+  split: 'test' | 'train';
+  size: number;
+  refCount: number;
+  maxShell: number;
+  reference: ChannelMeasures[];
+  runs: RunReport[];
 }
 
 /** Shell spectra (field power and implied energy) averaged over `count` fields [count, n, n, C]. */
@@ -83,73 +116,112 @@ export function fieldStats(fields: ArrayLike<number>, C: number, c: number): Fie
   return { mean, std: Math.sqrt(m2), skewness: m3 / n / m2 ** 1.5, kurtosis: m4 / n / (m2 * m2) };
 }
 
-const maxRelative = (a: number[], b: number[], upTo: number) =>
-  Math.max(...Array.from({ length: upTo }, (_, k) => Math.abs(a[k + 1]! / b[k + 1]! - 1)));
+/** Everything measured on one set of fields [count, n, n, C], channel by channel. */
+export function measureFields(
+  data: ArrayLike<number>,
+  count: number,
+  n: number,
+  names: string[],
+): ChannelMeasures[] {
+  return names.map((name, c) => {
+    const s = shellSpectra(data, count, n, names.length, c);
+    const kind = name === 'omega' ? 'velocity' : 'scalar';
+    return {
+      channel: c,
+      name,
+      spectrum: s.power,
+      energy: s.energy,
+      stats: fieldStats(data, names.length, c),
+      structure: structureFunctions(data, count, n, names.length, c, kind),
+    };
+  });
+}
+
+const relative = (a: number, b: number) => Math.abs(a / b - 1);
+const maxRelative = (a: number[], b: number[], from: number, upTo: number) =>
+  Math.max(...a.slice(from, upTo + 1).map((v, k) => relative(v, b[k + from]!)));
+
+export function compareChannel(
+  s: ChannelMeasures,
+  r: ChannelMeasures,
+  maxShell: number,
+): ChannelErrors {
+  const maxStructureError: Record<number, number> = {};
+  for (const p of Object.keys(r.structure.S).map(Number))
+    maxStructureError[p] = maxRelative(s.structure.S[p]!, r.structure.S[p]!, 0, Infinity);
+  return {
+    spectrum: s.spectrum.map((v, k) => (k === 0 ? 0 : v / r.spectrum[k]! - 1)),
+    maxSpectrumError: maxRelative(s.spectrum, r.spectrum, 1, maxShell),
+    maxEnergyError: maxRelative(s.energy, r.energy, 1, maxShell),
+    kurtosisError: relative(s.stats.kurtosis, r.stats.kurtosis),
+    maxStructureError,
+    maxFlatnessError: maxRelative(s.structure.flatness, r.structure.flatness, 0, Infinity),
+  };
+}
 
 export async function evaluateSamples(o: {
-  samples: string;
+  samples: string[];
+  labels?: string[];
   data: string;
   split?: 'test' | 'train';
   maxShell?: number;
   out: string;
-}) {
-  const samplesFile = await readH5(o.samples);
-  const s = samplesFile.get('/samples');
-  samplesFile.close();
-  const [count, n, , C] = s.shape as [number, number, number, number];
+}): Promise<EvaluationReport> {
+  if (o.labels && o.labels.length !== o.samples.length)
+    throw new Error(`${o.labels.length} --labels for ${o.samples.length} --samples files`);
+  const runs = [];
+  for (const path of o.samples) {
+    const file = await readH5(path);
+    runs.push({ path, data: file.get('/samples'), attrs: file.attrs });
+    file.close();
+  }
+  const n = runs[0]!.data.shape[1]!;
+  const C = runs[0]!.data.shape[3]!;
+  for (const r of runs)
+    if (r.data.shape[1] !== n || r.data.shape[3] !== C)
+      throw new Error(
+        `${r.path} holds ${r.data.shape[1]}² fields with ${r.data.shape[3]} channels, ${o.samples[0]} ${n}² with ${C}: evaluate one resolution at a time`,
+      );
   const dataFile = await readH5(o.data);
   const split = o.split ?? (dataFile.paths.includes(`/test/${n}`) ? 'test' : 'train');
   if (!dataFile.paths.includes(`/${split}/${n}`)) {
     dataFile.close();
     throw new Error(`${o.data} has no ${split} fields at ${n}² to compare the ${n}² samples with`);
   }
-  const r = dataFile.get(`/${split}/${n}`);
+  const ref = dataFile.get(`/${split}/${n}`);
+  const fieldNames = String(dataFile.attrs.fields ?? '').split(',');
   dataFile.close();
-  const refCount = r.shape[0]!;
+  const names = fieldNames.length === C ? fieldNames : Array.from({ length: C }, (_, c) => `${c}`);
+  const refCount = ref.shape[0]!;
   const maxShell = Math.min(o.maxShell ?? Math.floor(n / 4), Math.floor(n / 2));
-  const channels: ChannelReport[] = [];
-  for (let c = 0; c < C; c++) {
-    const a = shellSpectra(s.data, count, n, C, c);
-    const b = shellSpectra(r.data, refCount, n, C, c);
-    const stats = { samples: fieldStats(s.data, C, c), reference: fieldStats(r.data, C, c) };
-    channels.push({
-      channel: c,
-      spectrum: { samples: a.power, reference: b.power },
-      energy: { samples: a.energy, reference: b.energy },
-      maxSpectrumError: maxRelative(a.power, b.power, maxShell),
-      maxEnergyError: maxRelative(a.energy, b.energy, maxShell),
-      stats,
-      kurtosisError: Math.abs(stats.samples.kurtosis / stats.reference.kurtosis - 1),
-    });
-  }
-  const report = {
-    samples: o.samples,
+  const reference = measureFields(ref.data, refCount, n, names);
+  const report: EvaluationReport = {
     data: o.data,
     split,
     size: n,
-    count,
     refCount,
     maxShell,
-    channels,
+    reference,
+    runs: runs.map((r, i) => {
+      const count = r.data.shape[0]!;
+      const straightness = Number(r.attrs.straightness ?? NaN);
+      return {
+        label: o.labels?.[i] ?? basename(r.path, '.h5'),
+        file: r.path,
+        count,
+        method: String(r.attrs.method ?? ''),
+        nfe: Number(r.attrs.nfe ?? 0),
+        straightness: Number.isFinite(straightness) ? straightness : null,
+        channels: measureFields(r.data.data, count, n, names).map((m, c) => ({
+          ...m,
+          errors: compareChannel(m, reference[c]!, maxShell),
+        })),
+      };
+    }),
   };
   await mkdir(o.out, { recursive: true });
   await writeFileAtomic(join(o.out, 'eval.json'), JSON.stringify(report, null, 2));
-  for (const ch of channels) {
-    const shells = Array.from({ length: ch.spectrum.samples.length - 1 }, (_, k) => k + 1);
-    const svg = linePlotSvg(
-      [
-        { label: 'generated', x: shells, y: ch.spectrum.samples.slice(1) },
-        { label: 'held-out DNS', x: shells, y: ch.spectrum.reference.slice(1), dashed: true },
-      ],
-      {
-        title: `shell spectrum, channel ${ch.channel}, ${n}²`,
-        xLabel: 'k',
-        yLabel: 'power',
-        logX: true,
-        logY: true,
-      },
-    );
-    await writePlot(join(o.out, `spectrum-${ch.channel}`), svg);
-  }
+  const samples = runs.map((r) => ({ data: r.data.data, count: r.data.shape[0]! }));
+  await writeEvaluationPlots(report, { data: ref.data, count: refCount }, samples, o.out);
   return report;
 }

@@ -3,7 +3,9 @@
  * straight path x_t = (1 - t) x0 + t x1 from noise x0 to data x1 (optionally widened by sigma_min
  * noise), the regression of v(x_t, t) onto x1 - x0 (mean squared error), its gradient and an AdamW
  * update. Which x0 goes with which x1 (independent, or the minibatch optimal-transport pairing of
- * assignment.ts) is decided on the host before the step.
+ * assignment.ts) is decided on the host before the step. The input and target are per-field linear
+ * mixes of x0 and x1 (diffusion.ts `pathCoefficients`), so the same step trains the DDPM baseline
+ * (input √(1 − ᾱ) ε + √ᾱ x, target ε).
  */
 import * as jax from '@jax-js/jax';
 import {
@@ -17,6 +19,7 @@ import {
   type Params,
 } from '../nn/adam.ts';
 import { readValues } from '../nn/params.ts';
+import { pathCoefficients } from './diffusion.ts';
 import {
   fnoForward,
   fnoInitialValues,
@@ -51,8 +54,13 @@ export interface FlowBatch {
   /** Noise and data fields [B, H, W, C], row-major, paired index by index. */
   x0: Float32Array<ArrayBuffer>;
   x1: Float32Array<ArrayBuffer>;
-  /** Flow times [B] in [0, 1]. */
+  /** Network times [B] in [0, 1]. */
   t: Float32Array<ArrayBuffer>;
+  /**
+   * Per-field (a0, a1, c0, c1) [B, 4]: input a0·x0 + a1·x1, target c0·x0 + c1·x1. Default: flow
+   * matching at times t.
+   */
+  mix?: Float32Array<ArrayBuffer>;
   /** Standard normal noise [B, H, W, C] for sigma_min (ignored when sigmaMin is 0). */
   eps?: Float32Array<ArrayBuffer>;
   size: number;
@@ -70,13 +78,21 @@ export function createFlowTrainer(
   const decay = config.emaDecay ?? 0;
   let ema: Params = fnoParams(shape, start);
 
-  const lossOf = (p: Params, x0: jax.Array, x1: jax.Array, t: jax.Array, eps: jax.Array) => {
+  const lossOf = (
+    p: Params,
+    x0: jax.Array,
+    x1: jax.Array,
+    t: jax.Array,
+    mix: jax.Array,
+    eps: jax.Array,
+  ) => {
     const b = x0.shape[0]!;
-    const tt = t.ref.reshape([b, 1, 1, 1]);
-    let xt = x0.ref.mul(tt.ref.neg().add(1)).add(x1.ref.mul(tt));
+    const coefficient = (k: number) => mix.ref.slice([], k).reshape([b, 1, 1, 1]);
+    let xt = x0.ref.mul(coefficient(0)).add(x1.ref.mul(coefficient(1)));
     if (config.sigmaMin > 0) xt = xt.add(eps.mul(config.sigmaMin));
     else eps.dispose();
-    const target = x1.sub(x0);
+    const target = x0.mul(coefficient(2)).add(x1.mul(coefficient(3)));
+    mix.dispose();
     return np.mean(np.square(fnoForward(p, xt, t, shape).sub(target)));
   };
   const trainStep = jax.jit(
@@ -87,10 +103,11 @@ export function createFlowTrainer(
       x0: jax.Array,
       x1: jax.Array,
       t: jax.Array,
+      mix: jax.Array,
       eps: jax.Array,
       sc: jax.Array,
     ) => {
-      const [loss, grads] = jax.valueAndGrad(lossOf)(jax.tree.ref(p), x0, x1, t, eps);
+      const [loss, grads] = jax.valueAndGrad(lossOf)(jax.tree.ref(p), x0, x1, t, mix, eps);
       const up = adamUpdate(p, grads, st, sc, adam, (name) => !name.endsWith('.b'));
       // Exponential moving average of the weights (a copy of them when decay is 0).
       const next: Params = {};
@@ -119,6 +136,7 @@ export function createFlowTrainer(
         fields(batch.x0, b, batch.size),
         fields(batch.x1, b, batch.size),
         np.array(batch.t),
+        np.array(batch.mix ?? pathCoefficients('flow', batch.t).mix).reshape([b, 4]),
         batch.eps && config.sigmaMin > 0 ? fields(batch.eps, b, batch.size) : np.zeros([1]),
         adamScalars(adam, step, lr),
       ) as [Params, Params, Params, Params, jax.Array];

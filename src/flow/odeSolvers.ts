@@ -8,6 +8,12 @@
 
 export type Velocity = (x: Float32Array, t: number) => Promise<Float32Array>;
 
+/**
+ * Called with each velocity evaluation k and its weight in the step's update (h times the
+ * method's b coefficient), so x1 − x0 = Σ weight·k exactly; the weights sum to t1 − t0.
+ */
+export type EvaluationHook = (weight: number, k: Float32Array) => void;
+
 export type FixedMethod = 'euler' | 'midpoint' | 'rk4';
 export const ODE_METHODS = ['euler', 'midpoint', 'rk4', 'dopri5'] as const;
 export type OdeMethod = (typeof ODE_METHODS)[number];
@@ -38,6 +44,7 @@ export async function integrateFixed(
   steps: number,
   t0 = 0,
   t1 = 1,
+  onEvaluation?: EvaluationHook,
 ): Promise<OdeResult> {
   if (!Number.isInteger(steps) || steps < 1)
     throw new Error(`steps = ${steps}: use a positive integer`);
@@ -48,24 +55,30 @@ export async function integrateFixed(
     const t = t0 + n * h;
     const k1 = await v(x, t);
     nfe++;
+    let update: [number, Float32Array][];
     if (method === 'euler') {
-      x = combine(x, [[h, k1]]);
+      update = [[h, k1]];
     } else if (method === 'midpoint') {
       const k2 = await v(combine(x, [[h / 2, k1]]), t + h / 2);
       nfe++;
-      x = combine(x, [[h, k2]]);
+      update = [
+        [0, k1],
+        [h, k2],
+      ];
     } else {
       const k2 = await v(combine(x, [[h / 2, k1]]), t + h / 2);
       const k3 = await v(combine(x, [[h / 2, k2]]), t + h / 2);
       const k4 = await v(combine(x, [[h, k3]]), t + h);
       nfe += 3;
-      x = combine(x, [
+      update = [
         [h / 6, k1],
         [h / 3, k2],
         [h / 3, k3],
         [h / 6, k4],
-      ]);
+      ];
     }
+    for (const [weight, k] of update) onEvaluation?.(weight, k);
+    x = combine(x, update);
   }
   return { x, nfe, steps, rejected: 0 };
 }
@@ -142,8 +155,37 @@ export async function integrate(
   v: Velocity,
   x0: Float32Array,
   method: OdeMethod,
-  o: { steps?: number; rtol?: number; atol?: number } = {},
+  o: { steps?: number; rtol?: number; atol?: number; onEvaluation?: EvaluationHook } = {},
 ): Promise<OdeResult> {
   if (method === 'dopri5') return integrateDopri5(v, x0, o);
-  return integrateFixed(v, x0, method, o.steps ?? 8);
+  return integrateFixed(v, x0, method, o.steps ?? 8, 0, 1, o.onEvaluation);
+}
+
+/**
+ * Path straightness of a batch of ODE solutions (the rectified-flow measure, normalised): per
+ * field, (∫₀¹ |v|² dt − |x1 − x0|²) / |x1 − x0|², averaged over the batch. Zero for paths that
+ * are straight lines at constant speed, larger the more the velocity turns; the integral uses the
+ * solver's own evaluations and weights (a method with negative weights, like dopri5, cannot).
+ */
+export function straightnessMeter(batch: number) {
+  const kinetic = new Float64Array(batch);
+  return {
+    hook: ((weight, k) => {
+      const size = k.length / batch;
+      for (let b = 0; b < batch; b++) {
+        let sum = 0;
+        for (let i = b * size; i < (b + 1) * size; i++) sum += k[i]! * k[i]!;
+        kinetic[b]! += weight * sum;
+      }
+    }) satisfies EvaluationHook,
+    /** Per-field straightness of the paths from x0 to x1. */
+    finish(x0: Float32Array, x1: Float32Array): number[] {
+      const size = x0.length / batch;
+      return Array.from(kinetic, (e, b) => {
+        let chord = 0;
+        for (let i = b * size; i < (b + 1) * size; i++) chord += (x1[i]! - x0[i]!) ** 2;
+        return (e - chord) / chord;
+      });
+    },
+  };
 }

@@ -6,7 +6,8 @@
  * Adam moments, EMA, step, loss log) in `<out>/training/`, saved atomically every
  * `checkpointEvery` steps, so `--resume` continues with the same batches; a non-finite loss stops
  * it with the last good state kept. The model (EMA weights) goes to `<out>/fno.safetensors` with
- * everything sampling needs in its metadata.
+ * everything sampling needs in its metadata. `objective: 'ddpm'` trains the grid-diffusion baseline
+ * with the same network and loop instead (white noise on the training grid, no pairing).
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,8 +22,9 @@ import {
 } from '../nn/trainingState.ts';
 import { writePlot } from '../plots/render.ts';
 import { linePlotSvg } from '../plots/svg.ts';
-import { uniformGenerator } from '../spectral/random.ts';
+import { uniformGenerator, whiteNoise } from '../spectral/random.ts';
 import { l2CostMatrix, solveAssignment } from './assignment.ts';
+import { type Objective, pathCoefficients } from './diffusion.ts';
 import { fnoParameterShapes, type FnoShape } from './fno.ts';
 import { createFlowTrainer, type FlowTrainConfig } from './flowTrainer.ts';
 import { type NoiseMeasure, sampleNoise } from './noise.ts';
@@ -35,6 +37,8 @@ export interface FlowModelMeta {
   std: number[];
   trainSize: number;
   fields: string;
+  /** 'flow' (absent in older files) or the 'ddpm' baseline. */
+  objective?: Objective;
 }
 
 export interface TrainFlowOptions {
@@ -44,6 +48,8 @@ export interface TrainFlowOptions {
   shape: Omit<FnoShape, 'channels'>;
   noise: NoiseMeasure;
   coupling: 'ot' | 'independent';
+  /** Flow matching (default) or the DDPM baseline (which pairs nothing: coupling is ignored). */
+  objective?: Objective;
   train: FlowTrainConfig;
   resume: boolean;
   checkpointEvery: number;
@@ -105,6 +111,9 @@ export async function loadFlowModel(path: string) {
 
 export async function trainFlow(o: TrainFlowOptions): Promise<TrainFlowSummary> {
   const data = await readTrainingFields(o.data, o.size);
+  const objective = o.objective ?? 'flow';
+  if (objective === 'ddpm' && o.train.sigmaMin > 0)
+    throw new Error('sigma_min widens flow-matching paths: the DDPM objective takes none');
   const shape: FnoShape = { ...o.shape, channels: data.channels };
   const meta: FlowModelMeta = {
     shape,
@@ -113,8 +122,10 @@ export async function trainFlow(o: TrainFlowOptions): Promise<TrainFlowSummary> 
     std: data.std,
     trainSize: o.size,
     fields: data.fields,
+    objective,
   };
-  const settings = JSON.stringify({ meta, coupling: o.coupling, train: o.train, data: o.data });
+  const coupling = objective === 'ddpm' ? 'none' : o.coupling;
+  const settings = JSON.stringify({ meta, coupling, train: o.train, data: o.data });
   await mkdir(join(o.out, 'training'), { recursive: true });
   const trainer = createFlowTrainer(shape, o.train);
   const shapes = fnoParameterShapes(shape);
@@ -157,21 +168,28 @@ export async function trainFlow(o: TrainFlowOptions): Promise<TrainFlowSummary> 
       const picks = Array.from({ length: b }, () => Math.floor(uniform() * data.count));
       const x1 = new Float32Array(b * points);
       picks.forEach((s, i) => x1.set(data.data.subarray(s * points, (s + 1) * points), i * points));
-      const x0 = sampleNoise(o.noise, o.size, b, data.channels, o.train.seed * 7919 + step);
+      const noiseSeed = o.train.seed * 7919 + step;
+      const x0 =
+        objective === 'ddpm'
+          ? Float32Array.from(whiteNoise(b * points, noiseSeed))
+          : sampleNoise(o.noise, o.size, b, data.channels, noiseSeed);
       let paired = x1;
-      if (o.coupling === 'ot') {
+      if (coupling === 'ot') {
         const match = solveAssignment(l2CostMatrix(x0, x1, b, points), b);
         paired = new Float32Array(b * points);
         match.forEach((j, i) => paired.set(x1.subarray(j * points, (j + 1) * points), i * points));
       }
-      const t = Float32Array.from({ length: b }, () => uniform());
+      const { mix, time: t } = pathCoefficients(
+        objective,
+        Float32Array.from({ length: b }, () => uniform()),
+      );
       // sigma_min widens the path with a draw of the same Gaussian measure (white noise is not in L²).
       const eps =
         o.train.sigmaMin > 0
           ? sampleNoise(o.noise, o.size, b, data.channels, o.train.seed * 7919 + step + 1_000_003)
           : undefined;
       const loss = await trainer.step(
-        { x0, x1: paired, t, size: o.size, ...(eps ? { eps } : {}) },
+        { x0, x1: paired, t, mix, size: o.size, ...(eps ? { eps } : {}) },
         step,
       ).loss;
       if (!Number.isFinite(loss))
@@ -198,7 +216,10 @@ export async function trainFlow(o: TrainFlowOptions): Promise<TrainFlowSummary> 
     const svg = linePlotSvg(
       [{ label: 'flow-matching loss', x: log.map((p) => p.step + 1), y: log.map((p) => p.loss) }],
       {
-        title: `FOT-CFM training (${o.coupling} coupling, ${o.size}²)`,
+        title:
+          objective === 'ddpm'
+            ? `DDPM baseline training (${o.size}²)`
+            : `FOT-CFM training (${o.coupling} coupling, ${o.size}²)`,
         xLabel: 'step',
         yLabel: 'loss',
         logY: true,

@@ -1,7 +1,8 @@
 /**
  * The FOT-CFM commands end to end, as a user runs them: `ns run` -> `flow dataset` -> `flow train`
  * (stopped and resumed: same model as one uninterrupted run) -> `flow sample` at twice the
- * training resolution, and the clear errors for bad input.
+ * training resolution, the DDPM baseline on the same data (`--objective ddpm`, sampled with DDIM on
+ * its training grid only), `flow eval` of both side by side, and the clear errors for bad input.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -149,5 +150,67 @@ describe('flow commands', () => {
     );
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /--nfe 6 is not a multiple of rk4's 4/);
+
+    const sample = (model: string, nx: number, method: string, out: string) =>
+      driftflow(
+        'flow',
+        'sample',
+        '--model',
+        join(dir, model, 'fno.safetensors'),
+        '--nx',
+        String(nx),
+        '--n',
+        '3',
+        '--method',
+        method,
+        '--nfe',
+        '4',
+        '--device',
+        'wasm',
+        '--out',
+        join(dir, out),
+        '--json',
+      );
+    r = train(join(dir, 'ddpm'), '--objective', 'ddpm', '--coupling', 'ot');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /DDPM pairs nothing: drop --coupling/);
+    r = train(join(dir, 'ddpm'), '--objective', 'ddpm');
+    assert.equal(r.code, 0, r.stderr);
+    r = sample('ddpm', 16, 'ddim', 'ddpm-16.h5');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).straightness, null);
+    r = sample('ddpm', 32, 'ddim', 'ddpm-32.h5');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /lives on its 16² training grid/);
+    r = sample('ddpm', 16, 'rk4', 'ddpm-16.h5');
+    assert.match(r.stderr, /--method rk4 does not sample a DDPM model: use ddpm \| ddim/);
+    r = sample('whole', 16, 'euler', 'fm-16.h5');
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(JSON.parse(r.stdout).straightness >= 0);
+    r = driftflow(
+      'flow',
+      'eval',
+      '--samples',
+      join(dir, 'fm-16.h5'),
+      join(dir, 'ddpm-16.h5'),
+      '--labels',
+      'flow',
+      'ddpm',
+      '--data',
+      data,
+      '--out',
+      join(dir, 'eval'),
+      '--json',
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.deepEqual(
+      report.runs.map((x: { label: string; method: string }) => [x.label, x.method]),
+      [
+        ['flow', 'euler'],
+        ['ddpm', 'ddim'],
+      ],
+    );
+    assert.equal(report.reference[0].structure.kind, 'velocity');
   });
 });

@@ -1,6 +1,8 @@
 /**
- * `flow eval` metrics: identical fields score zero error; Gaussian fields have kurtosis 3 and
- * skewness 0; a field with another spectrum is flagged; the report and plots are written.
+ * `flow eval` metrics, for several sample files side by side: identical fields score zero error;
+ * Gaussian fields have kurtosis 3, skewness 0 and Gaussian increments (flatness 3 at every r); a
+ * field with another spectrum is flagged in its spectrum and structure functions; the report,
+ * plots, gallery and index.html are written; the straightness recorded by the sampler is carried.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -11,55 +13,66 @@ import { evaluateSamples } from '../../src/flow/evaluate.ts';
 import { sampleNoise } from '../../src/flow/noise.ts';
 import { H5Writer } from '../../src/io/hdf5.ts';
 
-async function write(path: string, name: string, data: Float32Array, count: number, n: number) {
-  const w = await H5Writer.create(path);
+async function write(
+  path: string,
+  name: string,
+  data: Float32Array,
+  count: number,
+  n: number,
+  attrs: Record<string, number | string> = {},
+) {
+  const w = await H5Writer.create(path, attrs);
   w.writeDataset(name, { data, shape: [count, n, n, 1] });
   await w.commit();
 }
 
 describe('flow eval', () => {
-  it('scores spectra and one-point statistics', async () => {
+  it('scores spectra, one-point statistics and structure functions side by side', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'flow-eval-'));
     const reference = sampleNoise({ tau: 6, alpha: 2.5 }, 32, 64, 1, 1);
     const same = sampleNoise({ tau: 6, alpha: 2.5 }, 32, 64, 1, 2);
     const other = sampleNoise({ tau: 2, alpha: 1.5 }, 32, 64, 1, 3);
     await write(join(dir, 'data.h5'), '/test/32', reference, 64, 32);
     await write(join(dir, 'self.h5'), '/samples', reference, 64, 32);
-    await write(join(dir, 'same.h5'), '/samples', same, 64, 32);
+    await write(join(dir, 'same.h5'), '/samples', same, 64, 32, {
+      method: 'rk4',
+      nfe: 8,
+      straightness: 0.25,
+    });
     await write(join(dir, 'other.h5'), '/samples', other, 64, 32);
     const data = join(dir, 'data.h5');
-    const self = await evaluateSamples({
-      samples: join(dir, 'self.h5'),
+    const report = await evaluateSamples({
+      samples: ['self.h5', 'same.h5', 'other.h5'].map((f) => join(dir, f)),
+      labels: ['self', 'same measure', 'other measure'],
       data,
-      out: join(dir, 'e1'),
+      out: join(dir, 'e'),
     });
-    assert.equal(self.channels[0]!.maxSpectrumError, 0);
-    assert.equal(self.split, 'test');
-    const ok = await evaluateSamples({ samples: join(dir, 'same.h5'), data, out: join(dir, 'e2') });
-    const stats = ok.channels[0]!.stats.samples;
+    assert.equal(report.split, 'test');
+    const [self, ok, bad] = report.runs.map((r) => r.channels[0]!);
+    assert.equal(self!.errors.maxSpectrumError, 0);
+    assert.equal(self!.errors.maxStructureError[2], 0);
+    assert.equal(self!.errors.maxFlatnessError, 0);
+    assert.equal(report.runs[1]!.straightness, 0.25);
+    assert.equal(report.runs[1]!.nfe, 8);
+    assert.equal(report.runs[0]!.straightness, null);
+    const stats = ok!.stats;
     assert.ok(
       Math.abs(stats.kurtosis - 3) < 0.2 && Math.abs(stats.skewness) < 0.1,
       JSON.stringify(stats),
     );
+    for (const f of ok!.structure.flatness) assert.ok(Math.abs(f - 3) < 0.15, `flatness ${f}`);
+    assert.ok(ok!.errors.maxSpectrumError < 0.35, `same measure: ${ok!.errors.maxSpectrumError}`);
+    assert.ok(ok!.errors.maxStructureError[2]! < 0.1, `${ok!.errors.maxStructureError[2]}`);
+    assert.ok(bad!.errors.maxSpectrumError > 1, `other measure: ${bad!.errors.maxSpectrumError}`);
+    assert.ok(bad!.errors.maxStructureError[2]! > 0.5, `${bad!.errors.maxStructureError[2]}`);
+    for (const f of ['eval.json', 'spectrum-0.png', 'structure-0.png', 'flatness-0.png'])
+      assert.ok(existsSync(join(dir, 'e', f)), f);
     assert.ok(
-      ok.channels[0]!.maxSpectrumError < 0.35,
-      `same measure: ${ok.channels[0]!.maxSpectrumError}`,
-    );
-    const bad = await evaluateSamples({
-      samples: join(dir, 'other.h5'),
-      data,
-      out: join(dir, 'e3'),
-    });
-    assert.ok(
-      bad.channels[0]!.maxSpectrumError > 1,
-      `other measure: ${bad.channels[0]!.maxSpectrumError}`,
-    );
-    assert.ok(
-      existsSync(join(dir, 'e3', 'eval.json')) && existsSync(join(dir, 'e3', 'spectrum-0.png')),
+      existsSync(join(dir, 'e', 'gallery-0.png')) && existsSync(join(dir, 'e', 'index.html')),
     );
     await assert.rejects(
       evaluateSamples({
-        samples: join(dir, 'self.h5'),
+        samples: [join(dir, 'self.h5')],
         data: join(dir, 'same.h5'),
         out: join(dir, 'e4'),
       }),

@@ -1,11 +1,12 @@
 /**
  * Flow-matching samplers against exact solutions: x' = a x + cos(2 pi t) (linear, with a known
  * closed form) converges at order 1, 2 and 4 for Euler, midpoint and RK4 with 1, 2 and 4
- * evaluations per step; Dormand-Prince meets its tolerance on a rotation field and counts NFE.
+ * evaluations per step; Dormand-Prince meets its tolerance on a rotation field and counts NFE; the
+ * straightness of a constant field is zero and of a quarter turn its closed form.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { integrateDopri5, integrateFixed } from '../../src/flow/odeSolvers.ts';
+import { integrateDopri5, integrateFixed, straightnessMeter } from '../../src/flow/odeSolvers.ts';
 
 const a = -1.3;
 const w = 2 * Math.PI;
@@ -50,5 +51,20 @@ describe('ODE samplers', () => {
       integrateDopri5(rotate, start, { rtol: 1e-12, atol: 1e-14, maxSteps: 5 }),
       /more than 5 steps/,
     );
+  });
+
+  it('measures path straightness: zero on straight paths, the closed form on an arc', async () => {
+    // Two fields of two values: one moves at constant velocity, one turns through `angle`.
+    const angle = Math.PI / 2;
+    const v = async (s: Float32Array) =>
+      Float32Array.from([0.3, -0.7, -angle * s[3]!, angle * s[2]!]);
+    const start = Float32Array.from([1, 2, 1, 0]);
+    const meter = straightnessMeter(2);
+    const r = await integrateFixed(v, start, 'rk4', 32, 0, 1, meter.hook);
+    const [straight, arc] = meter.finish(start, r.x);
+    assert.ok(Math.abs(straight!) < 1e-5, `straight path: ${straight}`);
+    // Constant speed angle·r along an arc whose chord is 2r sin(angle / 2).
+    const expected = angle ** 2 / (4 * Math.sin(angle / 2) ** 2) - 1;
+    assert.ok(Math.abs(arc! - expected) < 1e-4, `arc: ${arc} vs ${expected}`);
   });
 });

@@ -1,13 +1,16 @@
 /**
  * `driftflow flow ...`: FOT-CFM, functional flow matching for turbulent fields.
  *   dataset  snapshots of solver runs at several resolutions with a held-out split (HDF5)
- *   train    the FNO velocity field by flow matching with minibatch OT (jax-js)
+ *   train    the FNO velocity field by flow matching with minibatch OT (jax-js), or the same FNO
+ *            as the grid-diffusion (DDPM) baseline
  *   sample   fields from a trained model at any resolution, with an ODE method and NFE
- *   eval     generated fields against held-out DNS: spectra and one-point statistics
+ *   eval     generated fields against held-out DNS: spectra, one-point statistics, structure
+ *            functions, straightness, galleries; several sample files side by side
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { buildDataset } from '../../flow/dataset.ts';
+import { DIFFUSION_SAMPLERS } from '../../flow/diffusion.ts';
 import { evaluateSamples } from '../../flow/evaluate.ts';
 import { ODE_METHODS } from '../../flow/odeSolvers.ts';
 import { sampleFlow } from '../../flow/sampleFlow.ts';
@@ -24,7 +27,8 @@ const TrainOptions = z.object({
   modes: positiveInt.default(16),
   layers: positiveInt.default(4),
   projection: positiveInt.default(128),
-  coupling: z.enum(['ot', 'independent']).default('ot'),
+  coupling: z.enum(['ot', 'independent']).optional(),
+  objective: z.enum(['flow', 'ddpm']).default('flow'),
   noiseTau: z.coerce.number().positive().default(3),
   noiseAlpha: z.coerce.number().gt(1).default(2),
   steps: positiveInt.default(5000),
@@ -42,7 +46,8 @@ const TrainOptions = z.object({
 });
 
 const EvalOptions = z.object({
-  samples: z.string().min(1),
+  samples: z.array(z.string().min(1)).min(1),
+  labels: z.array(z.string().min(1)).optional(),
   data: z.string().min(1),
   split: z.enum(['test', 'train']).optional(),
   maxShell: positiveInt.optional(),
@@ -54,7 +59,7 @@ const SampleOptions = z.object({
   model: z.string().min(1),
   nx: positiveInt,
   n: positiveInt.default(16),
-  method: z.enum(ODE_METHODS).default('rk4'),
+  method: z.enum([...ODE_METHODS, ...DIFFUSION_SAMPLERS]).default('rk4'),
   nfe: positiveInt.default(8),
   rtol: z.coerce.number().positive().default(1e-3),
   seed: z.coerce.number().int().nonnegative().default(0),
@@ -122,7 +127,8 @@ export function register(program: Command): void {
     .option('--modes <m>', 'Fourier modes kept per direction', '16')
     .option('--layers <n>', 'spectral layers', '4')
     .option('--projection <n>', 'projection width', '128')
-    .option('--coupling <c>', 'ot | independent', 'ot')
+    .option('--objective <o>', 'flow (flow matching) | ddpm (grid-diffusion baseline)', 'flow')
+    .option('--coupling <c>', 'flow objective: ot | independent (default ot)')
     .option('--noise-tau <tau>', 'noise measure tau', '3')
     .option('--noise-alpha <alpha>', 'noise measure alpha (> 1)', '2')
     .option('--steps <n>', 'optimiser steps', '5000')
@@ -139,6 +145,10 @@ export function register(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .action(async (raw) => {
       const o = parseOptions(TrainOptions, raw);
+      if (o.objective === 'ddpm' && o.coupling)
+        throw new UsageError(
+          `--coupling ${o.coupling} pairs noise with data for flow matching; DDPM pairs nothing: drop --coupling`,
+        );
       if (o.size < 2 * o.modes)
         throw new UsageError(
           `--size ${o.size} is too small for --modes ${o.modes}: use --modes <= ${o.size / 2}`,
@@ -152,7 +162,8 @@ export function register(program: Command): void {
         out: o.out,
         shape: { width: o.width, modes: o.modes, layers: o.layers, projection: o.projection },
         noise: { tau: o.noiseTau, alpha: o.noiseAlpha },
-        coupling: o.coupling,
+        coupling: o.coupling ?? 'ot',
+        objective: o.objective,
         train: {
           seed: o.seed,
           batch: o.batch,
@@ -182,8 +193,12 @@ export function register(program: Command): void {
     .requiredOption('--model <file>', 'fno.safetensors (flow train)')
     .requiredOption('--nx <n>', 'resolution (any power of two >= 2 x modes)')
     .option('--n <count>', 'fields to draw', '16')
-    .option('--method <m>', ODE_METHODS.join(' | '), 'rk4')
-    .option('--nfe <n>', 'function evaluations (fixed-step methods)', '8')
+    .option(
+      '--method <m>',
+      `flow models: ${ODE_METHODS.join(' | ')}; DDPM models: ${DIFFUSION_SAMPLERS.join(' | ')}`,
+      'rk4',
+    )
+    .option('--nfe <n>', 'function evaluations (fixed-step methods, ddpm, ddim)', '8')
     .option('--rtol <x>', 'dopri5 relative tolerance', '1e-3')
     .option('--seed <n>', 'seed', '0')
     .option('--batch <n>', 'fields per velocity call', '16')
@@ -215,6 +230,7 @@ export function register(program: Command): void {
         nfe: r.nfe,
         seconds: r.seconds,
         fieldsPerSecond: r.fieldsPerSecond,
+        straightness: r.straightness,
         device: deviceLabel(device),
       };
       if (o.json) printJson(summary);
@@ -225,12 +241,15 @@ export function register(program: Command): void {
     });
   flow
     .command('eval')
-    .description('generated fields against held-out DNS fields: spectra, one-point statistics')
-    .requiredOption('--samples <file.h5>', 'flow sample output')
+    .description(
+      'generated fields against held-out DNS: spectra, statistics, structure functions, gallery',
+    )
+    .requiredOption('--samples <file.h5...>', 'flow sample outputs (one resolution), side by side')
+    .option('--labels <name...>', 'a label per samples file (default: file names)')
     .requiredOption('--data <file.h5>', 'flow dataset file (its /test fields at the same size)')
     .option('--split <split>', 'test | train (default: test when present)')
     .option('--max-shell <k>', 'shells compared (default: a quarter of the grid)')
-    .requiredOption('--out <dir>', 'folder for eval.json and spectrum plots')
+    .requiredOption('--out <dir>', 'folder for eval.json, plots, gallery and index.html')
     .option('--json', 'print the report as JSON')
     .action(async (raw) => {
       const o = parseOptions(EvalOptions, raw);
@@ -238,14 +257,18 @@ export function register(program: Command): void {
         samples: o.samples,
         data: o.data,
         out: o.out,
+        ...(o.labels ? { labels: o.labels } : {}),
         ...(o.split ? { split: o.split } : {}),
         ...(o.maxShell ? { maxShell: o.maxShell } : {}),
       });
       if (o.json) printJson(report);
       else
-        for (const c of report.channels)
-          console.error(
-            `channel ${c.channel}: spectrum error <= ${(100 * c.maxSpectrumError).toFixed(1)}% (shells 1-${report.maxShell}), kurtosis ${c.stats.samples.kurtosis.toFixed(2)} vs ${c.stats.reference.kurtosis.toFixed(2)}`,
-          );
+        for (const run of report.runs)
+          for (const c of run.channels)
+            console.error(
+              `${run.label} ${c.name}: spectrum error <= ${(100 * c.errors.maxSpectrumError).toFixed(1)}% (shells 1-${report.maxShell}), kurtosis ${c.stats.kurtosis.toFixed(2)} vs ${report.reference[c.channel]!.stats.kurtosis.toFixed(2)}, S2 error <= ${(100 * c.errors.maxStructureError[2]!).toFixed(1)}%` +
+                (run.straightness === null ? '' : `, straightness ${run.straightness.toFixed(3)}`),
+            );
+      console.error(`report in ${o.out}/index.html`);
     });
 }
