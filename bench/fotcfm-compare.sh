@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# FOT-CFM against its two baselines on three systems, on one GPU (issue 6):
+#   bash bench/fotcfm-compare.sh WORK OUT STAGE [SYSTEM...]
+# SYSTEMS: ns (FNO forcing, nu 1e-4, drag 0.1), kolmogorov (n = 4, Re 1000, drag 0.1), hw (c1 = 1,
+# n and omega), each a 256² DNS giving stationary snapshots at 64/128/256 (last 20% held out).
+# STAGE data:  DNS and dataset of each SYSTEM.
+# STAGE train: the three models of every SYSTEM, all at once on the GPU (64², width 64, 16 modes,
+#              4 layers, batch 32, STEPS steps): ot (FOT-CFM), independent (functional flow
+#              matching with random pairs), ddpm (grid diffusion, same FNO); each call trains at
+#              most CHUNK more steps per model and resumes, so repeat it until all are finished.
+# STAGE eval:  samples (flow models: RK4 and Euler at 8 NFE, OT also at 128² and 256²; DDPM: DDIM
+#              at 8, 32 and 128 NFE) and `flow eval` side by side, into OUT/SYSTEM/.
+# WORK keeps runs and models between calls (an ignored folder); commands go to OUT/commands.txt.
+set -euo pipefail
+work=$1; out=$2; stage=$3; shift 3
+systems=("${@:-ns kolmogorov hw}")
+read -r -a systems <<<"${systems[*]}"
+mkdir -p "$work" "$out"
+commands=$out/commands.txt
+d() { echo "driftflow $*" >>"$commands"; npx tsx src/cli/main.ts "$@"; }
+steps=${STEPS:-3000}
+chunk=${CHUNK:-1000}
+fields() { [ "$1" = hw ] && echo n,omega || echo omega; }
+
+dns() {
+  case $1 in
+    ns) d ns run --case fno --nx 256 --nu 1e-4 --drag 0.1 --dt 0.001 --t-end 450 --save-every 1 \
+          --stats-from 50 --device webgpu --out "$work/ns.h5" --json ;;
+    kolmogorov) d ns run --case kolmogorov --nx 256 --re 1000 --drag 0.1 --dt 0.002 --t-end 450 \
+          --save-every 1 --stats-from 50 --device webgpu --out "$work/kolmogorov.h5" --json ;;
+    hw) d hw run --nx 256 --c1 1 --kappa 1 --k0 0.15 --nu 3.2e-6 --dt 0.02 --t-end 1300 \
+          --save-every 2.5 --stats-from 300 --device webgpu --out "$work/hw.h5" --json ;;
+  esac
+}
+from() { [ "$1" = hw ] && echo 300 || echo 50; }
+
+if [ "$stage" = data ]; then
+  for s in "${systems[@]}"; do
+    dns "$s" >"$out/$s-run.json"
+    d flow dataset --runs "$work/$s.h5" --fields "$(fields "$s")" --sizes 64,128,256 \
+      --from "$(from "$s")" --held-out 0.2 --out "$work/$s-data.h5" --json >"$out/$s-dataset.json"
+  done
+elif [ "$stage" = train ]; then
+  pids=()
+  for s in "${systems[@]}"; do
+    for m in ot independent ddpm; do
+      [ -f "$work/$s-$m/fno.safetensors" ] && continue
+      if [ "$m" = ddpm ]; then pairing=(--objective ddpm); else pairing=(--coupling "$m"); fi
+      resume=(); [ -d "$work/$s-$m/training" ] && resume=(--resume)
+      d flow train --data "$work/$s-data.h5" --size 64 --out "$work/$s-$m" "${pairing[@]}" \
+        --width 64 --modes 16 --layers 4 --batch 32 --steps "$steps" --lr 1e-3 --ema 0.999 \
+        --checkpoint-every 250 --max-steps-this-run "$chunk" "${resume[@]}" --device webgpu --json \
+        >"$out/train-$s-$m.json" 2>"$work/train-$s-$m.log" &
+      pids+=($!)
+    done
+  done
+  status=0
+  for p in "${pids[@]}"; do wait "$p" || status=1; done
+  cat "$out"/train-*.json
+  exit $status
+else
+  for s in "${systems[@]}"; do
+    mkdir -p "$out/$s"
+    sample() { # model nx method nfe count name
+      d flow sample --model "$work/$s-$1/fno.safetensors" --nx "$2" --method "$3" --nfe "$4" \
+        --n "$5" --batch 32 --device webgpu --out "$work/$s-$6.h5" --json >"$out/$s/sample-$6.json"
+    }
+    labels=(); files=()
+    for m in ot independent; do
+      for method in rk4 euler; do
+        sample "$m" 64 "$method" 8 128 "$m-$method-8"
+        labels+=("$m-$method-8"); files+=("$work/$s-$m-$method-8.h5")
+      done
+    done
+    for nfe in 8 32 128; do
+      sample ddpm 64 ddim "$nfe" 128 "ddpm-ddim-$nfe"
+      labels+=("ddpm-ddim-$nfe"); files+=("$work/$s-ddpm-ddim-$nfe.h5")
+    done
+    d flow eval --samples "${files[@]}" --labels "${labels[@]}" --data "$work/$s-data.h5" \
+      --max-shell 16 --out "$out/$s/eval-64" --json >"$out/$s/eval-64.json"
+    for nx in 128 256; do
+      sample ot "$nx" rk4 8 64 "ot-rk4-8-$nx"
+      d flow eval --samples "$work/$s-ot-rk4-8-$nx.h5" --labels "ot-rk4-8" --data "$work/$s-data.h5" \
+        --max-shell 16 --out "$out/$s/eval-$nx" --json >"$out/$s/eval-$nx.json"
+    done
+    cp "$work/$s-ot/training/loss.png" "$out/$s/loss-ot.png"
+    cp "$work/$s-ddpm/training/loss.png" "$out/$s/loss-ddpm.png"
+  done
+fi
