@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # FOT-CFM against its two baselines on three systems, on one GPU (issue 6):
 #   bash bench/fotcfm-compare.sh WORK OUT STAGE [SYSTEM...]
-# SYSTEMS: ns (FNO forcing, nu 1e-4, drag 0.1), kolmogorov (n = 4, Re 1000, drag 0.1), hw (c1 = 1,
+# SYSTEMS: ns (FNO forcing, nu 1e-4, drag 0.01: at drag 0.1 the flow settles to a steady state),
+# kolmogorov (n = 4, Re 1000, drag 0.1), hw (c1 = 1,
 # n and omega), each a 256² DNS giving stationary snapshots at 64/128/256 (last 20% held out).
 # STAGE data:  DNS and dataset of each SYSTEM.
 # STAGE train: the three models of every SYSTEM, all at once on the GPU (64², width 64, 16 modes,
 #              4 layers, batch 32, STEPS steps): ot (FOT-CFM), independent (functional flow
 #              matching with random pairs), ddpm (grid diffusion, same FNO); each call trains at
-#              most CHUNK more steps per model and resumes, so repeat it until all are finished.
+#              most CHUNK more steps per model and resumes, so repeat it until all are finished
+#              (a call killed by a time limit loses at most the 100 steps since the last save).
 # STAGE eval:  samples (flow models: RK4 and Euler at 8 NFE, OT also at 128² and 256²; DDPM: DDIM
 #              at 8, 32 and 128 NFE) and `flow eval` side by side, into OUT/SYSTEM/.
 # WORK keeps runs and models between calls (an ignored folder); commands go to OUT/commands.txt.
@@ -24,15 +26,15 @@ fields() { [ "$1" = hw ] && echo n,omega || echo omega; }
 
 dns() {
   case $1 in
-    ns) d ns run --case fno --nx 256 --nu 1e-4 --drag 0.1 --dt 0.001 --t-end 450 --save-every 1 \
-          --stats-from 50 --device webgpu --out "$work/ns.h5" --json ;;
+    ns) d ns run --case fno --nx 256 --nu 1e-4 --drag 0.01 --dt 0.001 --t-end 600 --save-every 1 \
+          --stats-from 200 --device webgpu --out "$work/ns.h5" --json ;;
     kolmogorov) d ns run --case kolmogorov --nx 256 --re 1000 --drag 0.1 --dt 0.002 --t-end 450 \
           --save-every 1 --stats-from 50 --device webgpu --out "$work/kolmogorov.h5" --json ;;
     hw) d hw run --nx 256 --c1 1 --kappa 1 --k0 0.15 --nu 3.2e-6 --dt 0.02 --t-end 1300 \
           --save-every 2.5 --stats-from 300 --device webgpu --out "$work/hw.h5" --json ;;
   esac
 }
-from() { [ "$1" = hw ] && echo 300 || echo 50; }
+from() { case $1 in ns) echo 200 ;; hw) echo 300 ;; *) echo 50 ;; esac; }
 
 if [ "$stage" = data ]; then
   for s in "${systems[@]}"; do
@@ -49,7 +51,7 @@ elif [ "$stage" = train ]; then
       resume=(); [ -d "$work/$s-$m/training" ] && resume=(--resume)
       d flow train --data "$work/$s-data.h5" --size 64 --out "$work/$s-$m" "${pairing[@]}" \
         --width 64 --modes 16 --layers 4 --batch 32 --steps "$steps" --lr 1e-3 --ema 0.999 \
-        --checkpoint-every 250 --max-steps-this-run "$chunk" "${resume[@]}" --device webgpu --json \
+        --checkpoint-every 100 --max-steps-this-run "$chunk" "${resume[@]}" --device webgpu --json \
         >"$out/train-$s-$m.json" 2>"$work/train-$s-$m.log" &
       pids+=($!)
     done

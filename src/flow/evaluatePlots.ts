@@ -1,7 +1,8 @@
 /**
  * The pictures of `flow eval`: per channel, the shell spectra, the second-order structure function
  * and the flatness of every sample file over the held-out DNS (one plot each, PNG + SVG), a gallery
- * of the first fields of each (DNS on the top row, one row per sample file, one colour scale), and
+ * of the first fields of each (DNS on the top row, one row per sample file, on the DNS row's colour
+ * scale, so samples far off in amplitude saturate instead of washing out the others), and
  * an index.html that shows them with the table of errors.
  */
 import { writeFile } from 'node:fs/promises';
@@ -98,14 +99,10 @@ export async function writeEvaluationPlots(
         },
       ),
     );
-    await writeFieldGridPng(
-      join(out, `gallery-${c}.png`),
-      [reference, ...samples].map((set) => firstFields(set, n, C, c)),
-      n,
-      n,
-      n <= 64 ? 2 : 1,
-    );
-    const rows = report.runs
+    const rows = [reference, ...samples].map((set) => firstFields(set, n, C, c));
+    const limit = Math.max(...rows[0]!.map((f) => f.reduce((m, v) => Math.max(m, Math.abs(v)), 0)));
+    await writeFieldGridPng(join(out, `gallery-${c}.png`), rows, n, n, n <= 64 ? 2 : 1, 4, limit);
+    const table = report.runs
       .map((run) => {
         const e = run.channels[c]!.errors;
         const s = run.channels[c]!.stats;
@@ -114,7 +111,7 @@ export async function writeEvaluationPlots(
       .join('\n');
     sections.push(`<h2>channel ${c}: ${ref.name}</h2>
 <table border="1" cellpadding="4"><tr><th>samples</th><th>sampler, NFE</th><th>straightness</th><th>max spectrum error (shells 1-${report.maxShell})</th><th>kurtosis (DNS ${ref.stats.kurtosis.toFixed(2)})</th><th>max S2 error</th><th>max flatness error</th></tr>
-${rows}</table>
+${table}</table>
 <p><img src="spectrum-${c}.svg"> <img src="structure-${c}.svg"> <img src="flatness-${c}.svg"></p>
 <p>Gallery (top row: held-out DNS; then ${report.runs.map((x) => x.label).join(', ')}):<br><img src="gallery-${c}.png"></p>`);
   }

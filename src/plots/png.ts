@@ -27,7 +27,8 @@ export async function writeFieldPng(
 
 /**
  * Several fields of one size as a grid of images (rows of columns) on one colour scale, with a
- * white gap between them: galleries of samples next to reference fields.
+ * white gap between them: galleries of samples next to reference fields. The scale is ±`limit`
+ * (values beyond it saturate), by default the largest |value| of all fields.
  */
 export async function writeFieldGridPng(
   path: string,
@@ -36,11 +37,12 @@ export async function writeFieldGridPng(
   nx: number,
   scale = 2,
   gap = 4,
+  limit = 0,
 ): Promise<{ limit: number }> {
-  let limit = 0;
-  for (const row of rows)
-    for (const data of row)
-      for (let i = 0; i < data.length; i++) limit = Math.max(limit, Math.abs(data[i]!));
+  if (!(limit > 0))
+    for (const row of rows)
+      for (const data of row)
+        for (let i = 0; i < data.length; i++) limit = Math.max(limit, Math.abs(data[i]!));
   const columns = Math.max(...rows.map((r) => r.length));
   const cellW = nx * scale;
   const cellH = ny * scale;
