@@ -34,11 +34,12 @@ w = sys.argv[1]
 summary = {}
 for n in (64, 128, 256):
     report = json.load(open(f"{w}/eval-{n}.json"))
-    channel = report.pop("channels")[0]
+    channel = report["runs"][0]["channels"][0]
     summary[n] = {
         "sample": json.load(open(f"{w}/sample-{n}.json")),
-        "eval": report
-        | {"channel0": {k: v for k, v in channel.items() if k not in ("spectrum", "energy")},
+        "eval": {k: report[k] for k in ("split", "size", "refCount", "maxShell")}
+        | {"errors": {k: v for k, v in channel["errors"].items() if k != "spectrum"},
+           "stats": channel["stats"], "reference_stats": report["reference"][0]["stats"],
            "spectrum": channel["spectrum"]},
     }
 print(json.dumps(summary, indent=1))
