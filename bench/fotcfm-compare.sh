@@ -12,6 +12,7 @@
 #              (a call killed by a time limit loses at most the 100 steps since the last save).
 # STAGE eval:  samples (flow models: RK4 and Euler at 8 NFE, OT also at 128² and 256²; DDPM: DDIM
 #              at 8, 32 and 128 NFE) and `flow eval` side by side, into OUT/SYSTEM/.
+# MODELS (default "ot independent ddpm") limits the train and eval stages to some of the models.
 # WORK keeps runs and models between calls (an ignored folder); commands go to OUT/commands.txt.
 set -euo pipefail
 work=$1; out=$2; stage=$3; shift 3
@@ -22,6 +23,8 @@ commands=$out/commands.txt
 d() { echo "driftflow $*" >>"$commands"; npx tsx src/cli/main.ts "$@"; }
 steps=${STEPS:-3000}
 chunk=${CHUNK:-1000}
+read -r -a models <<<"${MODELS:-ot independent ddpm}"
+has() { [[ " ${models[*]} " == *" $1 "* ]]; }
 fields() { [ "$1" = hw ] && echo n,omega || echo omega; }
 
 dns() {
@@ -45,7 +48,7 @@ if [ "$stage" = data ]; then
 elif [ "$stage" = train ]; then
   pids=()
   for s in "${systems[@]}"; do
-    for m in ot independent ddpm; do
+    for m in "${models[@]}"; do
       [ -f "$work/$s-$m/fno.safetensors" ] && continue
       if [ "$m" = ddpm ]; then pairing=(--objective ddpm); else pairing=(--coupling "$m"); fi
       resume=(); [ -d "$work/$s-$m/training" ] && resume=(--resume)
@@ -69,23 +72,25 @@ else
     }
     labels=(); files=()
     for m in ot independent; do
+      has "$m" || continue
       for method in rk4 euler; do
         sample "$m" 64 "$method" 8 128 "$m-$method-8"
         labels+=("$m-$method-8"); files+=("$work/$s-$m-$method-8.h5")
       done
     done
     for nfe in 8 32 128; do
+      has ddpm || break
       sample ddpm 64 ddim "$nfe" 128 "ddpm-ddim-$nfe"
       labels+=("ddpm-ddim-$nfe"); files+=("$work/$s-ddpm-ddim-$nfe.h5")
     done
     d flow eval --samples "${files[@]}" --labels "${labels[@]}" --data "$work/$s-data.h5" \
       --max-shell 16 --out "$out/$s/eval-64" --json >"$out/$s/eval-64.json"
     for nx in 128 256; do
+      has ot || break
       sample ot "$nx" rk4 8 64 "ot-rk4-8-$nx"
       d flow eval --samples "$work/$s-ot-rk4-8-$nx.h5" --labels "ot-rk4-8" --data "$work/$s-data.h5" \
         --max-shell 16 --out "$out/$s/eval-$nx" --json >"$out/$s/eval-$nx.json"
     done
-    cp "$work/$s-ot/training/loss.png" "$out/$s/loss-ot.png"
-    cp "$work/$s-ddpm/training/loss.png" "$out/$s/loss-ddpm.png"
+    for m in "${models[@]}"; do cp "$work/$s-$m/training/loss.png" "$out/$s/loss-$m.png"; done
   done
 fi

@@ -6,7 +6,9 @@
  *   forward process  x_t = √ᾱ_t x + √(1 − ᾱ_t) ε, linear β from 1e-4 to 0.02 over T = 1000 steps
  *   network time     t / T
  *   sampling         K of the T steps (evenly respaced, K = NFE): ancestral DDPM with the respaced
- *                    β, or deterministic DDIM (η = 0).
+ *                    β, or deterministic DDIM (η = 0); the predicted x0 is clipped to the
+ *                    training data's range per channel, as in Ho et al.'s sampler, because at the
+ *                    noisiest steps it divides the ε error by √ᾱ_T ≈ 0.006.
  * Training shares the flow-matching step: both regress the network onto c0·x0 + c1·x1 at the input
  * a0·x0 + a1·x1 (x0 noise, x1 data), with per-field coefficients from `pathCoefficients`.
  */
@@ -69,7 +71,8 @@ export type NoisePredictor = (x: Float32Array, time: number) => Promise<Float32A
 
 /**
  * Samples from white noise x_T in K = nfe network evaluations. Returns the data-space fields
- * (the last step returns the predicted x_0).
+ * (the last step returns the predicted x_0). With `clip`, per-channel [min, max] of a
+ * channels-last state, each predicted x_0 is clipped to it.
  */
 export async function sampleDiffusion(
   predict: NoisePredictor,
@@ -77,7 +80,9 @@ export async function sampleDiffusion(
   sampler: DiffusionSampler,
   nfe: number,
   seed: number,
+  clip?: [number, number][],
 ): Promise<Float32Array> {
+  const C = clip?.length ?? 1;
   const steps = respacedSteps(nfe);
   const normal = normalGenerator(seed);
   let x = xT;
@@ -92,7 +97,11 @@ export async function sampleDiffusion(
     const beta = 1 - ab / abPrev;
     const keep = Math.sqrt(1 - ab);
     for (let j = 0; j < x.length; j++) {
-      const x0 = (x[j]! - keep * eps[j]!) / Math.sqrt(ab);
+      let x0 = (x[j]! - keep * eps[j]!) / Math.sqrt(ab);
+      if (clip) {
+        const [low, high] = clip[j % C]!;
+        x0 = Math.min(high, Math.max(low, x0));
+      }
       if (previous === 0) next[j] = x0;
       else if (sampler === 'ddim')
         next[j] = Math.sqrt(abPrev) * x0 + Math.sqrt(1 - abPrev) * eps[j]!;

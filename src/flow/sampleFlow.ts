@@ -7,7 +7,7 @@
  *   /samples  float32 [n, nx, nx, C]   root attributes: method, nfe, size, train_size, fields,
  *                                       straightness (fixed-step methods).
  * A DDPM baseline model (diffusion.ts) samples with `ddpm` or `ddim` in NFE steps, from white noise
- * on its training grid only.
+ * on its training grid only, clipping x0 to the training range its file records.
  */
 import * as jax from '@jax-js/jax';
 import { H5Writer } from '../io/hdf5.ts';
@@ -84,7 +84,7 @@ export async function sampleFlow(o: SampleOptions) {
         ).data()) as Float32Array;
       let x: Float32Array;
       if (o.method === 'ddpm' || o.method === 'ddim') {
-        x = await sampleDiffusion(v, x0, o.method, o.nfe, seed + 1);
+        x = await sampleDiffusion(v, x0, o.method, o.nfe, seed + 1, meta.range);
         nfe = o.nfe;
       } else {
         const meter = straightnessMeter(b);

@@ -39,6 +39,8 @@ export interface FlowModelMeta {
   fields: string;
   /** 'flow' (absent in older files) or the 'ddpm' baseline. */
   objective?: Objective;
+  /** DDPM: per-channel [min, max] of the standardised training data (the sampler clips x0 to it). */
+  range?: [number, number][];
 }
 
 export interface TrainFlowOptions {
@@ -91,9 +93,15 @@ export async function readTrainingFields(path: string, size: number) {
       mean.push(m);
       std.push(Math.sqrt(Math.max(q / (data.length / channels) - m * m, 1e-12)));
     }
-    for (let i = 0; i < data.length; i++)
-      data[i] = (data[i]! - mean[i % channels]!) / std[i % channels]!;
-    return { data, count, channels, mean, std, fields: String(file.attrs.fields ?? '') };
+    const range = Array.from({ length: channels }, (): [number, number] => [Infinity, -Infinity]);
+    for (let i = 0; i < data.length; i++) {
+      const v = (data[i]! - mean[i % channels]!) / std[i % channels]!;
+      data[i] = v;
+      const r = range[i % channels]!;
+      r[0] = Math.min(r[0], v);
+      r[1] = Math.max(r[1], v);
+    }
+    return { data, count, channels, mean, std, range, fields: String(file.attrs.fields ?? '') };
   } finally {
     file.close();
   }
@@ -123,6 +131,7 @@ export async function trainFlow(o: TrainFlowOptions): Promise<TrainFlowSummary> 
     trainSize: o.size,
     fields: data.fields,
     objective,
+    ...(objective === 'ddpm' ? { range: data.range } : {}),
   };
   const coupling = objective === 'ddpm' ? 'none' : o.coupling;
   const settings = JSON.stringify({ meta, coupling, train: o.train, data: o.data });
