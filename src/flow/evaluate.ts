@@ -13,7 +13,7 @@ import { writeFileAtomic } from '../io/atomic.ts';
 import { readH5 } from '../io/hdf5.ts';
 import { writeEvaluationPlots } from './evaluatePlots.ts';
 import { type StructureFunctions, structureFunctions } from './structureFunctions.ts';
-import { unitSquareTransforms } from './unitSquare.ts';
+import { channelOf, unitSquareTransforms } from './unitSquare.ts';
 
 export interface FieldStats {
   mean: number;
@@ -81,8 +81,7 @@ export function shellSpectra(
   const real = t.newReal();
   const spec = t.newSpectral();
   for (let s = 0; s < count; s++) {
-    for (let p = 0; p < n * n; p++) real[p] = fields[(s * n * n + p) * C + c]!;
-    t.forward(real, spec);
+    t.forward(channelOf(fields, s, n, C, c, real), spec);
     for (let i = 0; i < grid.spectralSize; i++) {
       const k2 = grid.k2[i]!;
       const shell = Math.round(Math.sqrt(k2) / (2 * Math.PI));

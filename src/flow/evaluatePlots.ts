@@ -11,6 +11,7 @@ import { writeFieldGridPng } from '../plots/png.ts';
 import { writePlot } from '../plots/render.ts';
 import { linePlotSvg, type Series } from '../plots/svg.ts';
 import type { EvaluationReport } from './evaluate.ts';
+import { channelOf } from './unitSquare.ts';
 
 const GALLERY_COLUMNS = 4;
 
@@ -22,7 +23,7 @@ interface FieldSet {
 /** Channel c of the first fields of a set, each as its own (y, x) array. */
 function firstFields(set: FieldSet, n: number, C: number, c: number): Float32Array[] {
   return Array.from({ length: Math.min(GALLERY_COLUMNS, set.count) }, (_, s) =>
-    Float32Array.from({ length: n * n }, (_, p) => set.data[(s * n * n + p) * C + c]!),
+    channelOf(set.data, s, n, C, c, new Float32Array(n * n)),
   );
 }
 

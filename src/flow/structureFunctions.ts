@@ -6,7 +6,7 @@
  * u = (∂ψ/∂y, −∂ψ/∂x) with Δψ = −ω on the periodic unit square, u_x differenced along x and u_y
  * along y. Other channels (HW density) use scalar increments of the field itself along both axes.
  */
-import { unitSquareTransforms } from './unitSquare.ts';
+import { channelOf, unitSquareTransforms } from './unitSquare.ts';
 
 export const ORDERS = [2, 3, 4, 5, 6] as const;
 
@@ -97,7 +97,7 @@ export function structureFunctions(
     });
   };
   for (let s = 0; s < count; s++) {
-    for (let p = 0; p < n * n; p++) field[p] = fields[(s * n * n + p) * C + c]!;
+    channelOf(fields, s, n, C, c, field);
     if (kind === 'velocity') {
       const u = velocityFromVorticity(field, n);
       add(u.ux, 'x');

@@ -1,7 +1,8 @@
 /**
  * FOT-CFM's fields live on the periodic unit square. One set of real 2-D transforms per grid size
  * serves the noise sampler (every training step), the dataset's spectral cut-off and the
- * evaluation, instead of each building its FFT plans afresh.
+ * evaluation, instead of each building its FFT plans afresh. Sets of fields are channels last,
+ * [count, n, n, C]; `channelOf` takes one field's channel out of such a set.
  */
 import { SpectralGrid } from '../spectral/grid.ts';
 import { Transforms2d } from '../spectral/transforms2d.ts';
@@ -16,4 +17,17 @@ export function unitSquareTransforms(n: number): Transforms2d {
     cache.set(n, t);
   }
   return t;
+}
+
+/** Channel c of field s of a set [count, n, n, C], as a row-major (y, x) array (into `out`). */
+export function channelOf<T extends Float32Array | Float64Array>(
+  fields: ArrayLike<number>,
+  s: number,
+  n: number,
+  C: number,
+  c: number,
+  out: T,
+): T {
+  for (let p = 0; p < n * n; p++) out[p] = fields[(s * n * n + p) * C + c]!;
+  return out;
 }
