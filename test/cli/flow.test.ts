@@ -101,57 +101,7 @@ describe('flow commands', () => {
     assert.notEqual(r.code, 0, 'an existing run without --resume is refused');
     assert.match(r.stderr, /already holds a training run/);
 
-    const samples = join(dir, 'samples.h5');
-    r = driftflow(
-      'flow',
-      'sample',
-      '--model',
-      join(dir, 'whole', 'fno.safetensors'),
-      '--nx',
-      '32',
-      '--n',
-      '3',
-      '--method',
-      'rk4',
-      '--nfe',
-      '8',
-      '--device',
-      'wasm',
-      '--out',
-      samples,
-      '--json',
-    );
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(JSON.parse(r.stdout).nfe, 8);
-    const file = await readH5(samples);
-    try {
-      const s = file.get('/samples');
-      assert.deepEqual(s.shape, [3, 32, 32, 1]);
-      assert.ok([...s.data].every(Number.isFinite));
-      assert.equal(file.attrs.train_size, 16);
-    } finally {
-      file.close();
-    }
-    r = driftflow(
-      'flow',
-      'sample',
-      '--model',
-      join(dir, 'whole', 'fno.safetensors'),
-      '--nx',
-      '32',
-      '--method',
-      'rk4',
-      '--nfe',
-      '6',
-      '--device',
-      'wasm',
-      '--out',
-      samples,
-    );
-    assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /--nfe 6 is not a multiple of rk4's 4/);
-
-    const sample = (model: string, nx: number, method: string, out: string) =>
+    const sample = (model: string, nx: number, method: string, out: string, nfe = 4) =>
       driftflow(
         'flow',
         'sample',
@@ -164,13 +114,30 @@ describe('flow commands', () => {
         '--method',
         method,
         '--nfe',
-        '4',
+        String(nfe),
         '--device',
         'wasm',
         '--out',
         join(dir, out),
         '--json',
       );
+    const samples = join(dir, 'samples.h5');
+    r = sample('whole', 32, 'rk4', 'samples.h5', 8);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).nfe, 8);
+    const file = await readH5(samples);
+    try {
+      const s = file.get('/samples');
+      assert.deepEqual(s.shape, [3, 32, 32, 1]);
+      assert.ok([...s.data].every(Number.isFinite));
+      assert.equal(file.attrs.train_size, 16);
+    } finally {
+      file.close();
+    }
+    r = sample('whole', 32, 'rk4', 'samples.h5', 6);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /--nfe 6 is not a multiple of rk4's 4/);
+
     r = train(join(dir, 'ddpm'), '--objective', 'ddpm', '--coupling', 'ot');
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /DDPM pairs nothing: drop --coupling/);
