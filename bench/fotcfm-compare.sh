@@ -16,8 +16,7 @@
 # WORK keeps runs and models between calls (an ignored folder); commands go to OUT/commands.txt.
 set -euo pipefail
 work=$1; out=$2; stage=$3; shift 3
-systems=("${@:-ns kolmogorov hw}")
-read -r -a systems <<<"${systems[*]}"
+read -r -a systems <<<"${*:-ns kolmogorov hw}"
 mkdir -p "$work" "$out"
 commands=$out/commands.txt
 d() { echo "driftflow $*" >>"$commands"; npx tsx src/cli/main.ts "$@"; }
