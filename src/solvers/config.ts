@@ -2,13 +2,13 @@
  * A simulation's full description and its validation. Everything that defines the trajectory is
  * here (and is written as HDF5 attributes), so a run can be reproduced or resumed from its file.
  * Invalid set-ups are refused before any work with an error naming the problem and the fix,
- * including a dt past the explicit RK4 stability limit of the linear terms (the advective CFL limit
- * depends on the flow and is caught at run time by the blow-up check).
+ * including a dt past the explicit RK4 stability limit of the linear terms (none with IF-RK4; the
+ * advective CFL limit depends on the flow and is caught at run time by the blow-up check).
  */
 import { SpectralGrid } from '../spectral/grid.ts';
 import type { InitialKind } from './initial.ts';
 import { type Integrator } from './integrator.ts';
-import { closureMatrix, diagonalRate, type ModelParams } from './model.ts';
+import { closureMatrix, diagonalRate, hwLinearOperator, type ModelParams } from './model.ts';
 
 export class InvalidConfigError extends Error {
   constructor(message: string) {
@@ -68,42 +68,32 @@ function rk4Amplification(re: number, im: number): number {
 }
 
 /**
- * Eigenvalues of the linear operator of one mode (dissipation included unless integrated exactly).
- * `dampingK2` is the symbol of −∇² in the dissipation and `ky` that of −i∂y (both differ from k²
- * and ky for finite differences); the Poisson solve always uses k².
+ * Eigenvalues of the linear operator of one mode (model.ts hwLinearOperator for HW). `dampingK2`
+ * is the symbol of −∇² in the dissipation and `ky` that of −i∂y (both differ from k² and ky for
+ * finite differences); the Poisson solve always uses k².
  */
 function linearEigenvalues(
   model: ModelParams,
   k2: number,
   ky: number,
   zonal: boolean,
-  withDiagonal: boolean,
   dampingK2 = k2,
 ): [number, number][] {
-  const l = withDiagonal ? diagonalRate(model, dampingK2) : 0;
-  const [nn, nw, wn, ww] = closureMatrix(model, k2);
-  if (model.kind === 'ns' || k2 === 0) return [[l, 0]];
-  const c = model.modified && zonal ? 0 : model.c1;
-  // d/dt (n, Ω) = [[−c + L, (−c + iκky)/k²], [−c, −c/k² + L]] (n, Ω) + the closure's matrix
-  const a = { re: -c + l + nn, im: 0 };
-  const b = { re: -c / k2 + nw, im: (model.kappa * ky) / k2 };
-  const cc = { re: -c + wn, im: 0 };
-  const d = { re: -c / k2 + l + ww, im: 0 };
-  const tr = { re: a.re + d.re, im: a.im + d.im };
-  const det = {
-    re: a.re * d.re - (b.re * cc.re - b.im * cc.im),
-    im: -(b.re * cc.im + b.im * cc.re),
-  };
-  const disc = {
-    re: (tr.re * tr.re - tr.im * tr.im) / 4 - det.re,
-    im: (tr.re * tr.im) / 2 - det.im,
-  };
-  const r = Math.hypot(disc.re, disc.im);
-  const sr = Math.sqrt((r + disc.re) / 2);
-  const si = Math.sign(disc.im || 1) * Math.sqrt(Math.max(0, (r - disc.re) / 2));
+  if (model.kind === 'ns') return [[diagonalRate(model, dampingK2), 0]];
+  const [a, b, cc, d] = hwLinearOperator(model, k2, ky, zonal, dampingK2);
+  if (k2 === 0) return [a];
+  const tr = [a[0] + d[0], a[1] + d[1]];
+  const det = [
+    a[0] * d[0] - a[1] * d[1] - (b[0] * cc[0] - b[1] * cc[1]),
+    a[0] * d[1] + a[1] * d[0] - (b[0] * cc[1] + b[1] * cc[0]),
+  ];
+  const disc = [(tr[0]! * tr[0]! - tr[1]! * tr[1]!) / 4 - det[0]!, (tr[0]! * tr[1]!) / 2 - det[1]!];
+  const r = Math.hypot(disc[0]!, disc[1]!);
+  const sr = Math.sqrt((r + disc[0]!) / 2);
+  const si = Math.sign(disc[1] || 1) * Math.sqrt(Math.max(0, (r - disc[0]!) / 2));
   return [
-    [tr.re / 2 + sr, tr.im / 2 + si],
-    [tr.re / 2 - sr, tr.im / 2 - si],
+    [tr[0]! / 2 + sr, tr[1]! / 2 + si],
+    [tr[0]! / 2 - sr, tr[1]! / 2 - si],
   ];
 }
 
@@ -116,7 +106,8 @@ export function fivePointSymbol(grid: SpectralGrid, col: number, row: number): n
 
 /** The largest stable dt for the linear terms (bisection on the RK4 amplification factor). */
 export function linearStabilityLimit(config: SimulationConfig, grid = gridOf(config)): number {
-  const withDiagonal = config.integrator === 'rk4';
+  // IF-RK4 integrates every linear term exactly (propagator.ts; NS: viscosity and drag).
+  if (config.integrator === 'ifrk4') return Infinity;
   const eigen: [number, number][] = [];
   for (let row = 0; row < grid.ny; row++) {
     if (!grid.keptRow(row)) continue;
@@ -126,7 +117,7 @@ export function linearStabilityLimit(config: SimulationConfig, grid = gridOf(con
         config.scheme === 'arakawa'
           ? [fivePointSymbol(grid, col, row), Math.sin(grid.ky(row) * grid.dy) / grid.dy]
           : [k2, grid.ky(row)];
-      for (const e of linearEigenvalues(config.model, k2, ky, row === 0, withDiagonal, dampingK2))
+      for (const e of linearEigenvalues(config.model, k2, ky, row === 0, dampingK2))
         if (Math.hypot(e[0], e[1]) > 0) eigen.push(e);
     }
   }
@@ -204,9 +195,7 @@ export function validateConfig(config: SimulationConfig): SpectralGrid {
     if (config.dt > limit)
       problems.push(
         `dt = ${config.dt} is past the explicit RK4 stability limit ${limit.toPrecision(3)} of the linear terms at ${config.nx}x${config.ny}` +
-          (config.integrator === 'rk4'
-            ? ` (dominated by dissipation: lower dt or nu, or use --integrator ifrk4)`
-            : ` (the coupling c1/k² is stiff at small k: lower dt)`),
+          ` (lower dt, or use --integrator ifrk4, which integrates the linear terms exactly)`,
       );
   }
   if (problems.length > 0)

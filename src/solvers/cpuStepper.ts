@@ -8,6 +8,7 @@
 import { hermitianColumnZero, type SpectralGrid } from '../spectral/grid.ts';
 import { Transforms2d } from '../spectral/transforms2d.ts';
 import { type Integrator, STAGES } from './integrator.ts';
+import { applyPropagator, hwPropagators } from './propagator.ts';
 import {
   closureMatrix,
   diagonalRate,
@@ -39,8 +40,10 @@ export class CpuSpectralStepper {
   readonly #halfRows: Float64Array[];
   readonly #products: Float64Array[];
   readonly #rows: Float64Array[];
-  /** exp(L dt/2) per mode for IF-RK4, null for classical RK4. */
+  /** exp(L dt/2) per mode for IF-RK4 of NS (scalar), null otherwise. */
   readonly #factor: Float64Array | null;
+  /** exp(L dt/2) per mode for IF-RK4 of HW (2x2 complex, propagator.ts), null otherwise. */
+  readonly #propagator: Float64Array | null;
   readonly #forcing: Float64Array | null;
   readonly #rate: Float64Array;
   /** The closure's 2x2 matrix per mode (nn, nw, wn, ww), or null without a closure. */
@@ -67,7 +70,10 @@ export class CpuSpectralStepper {
     this.#products = many(this.fieldCount);
     this.#rows = Array.from({ length: 4 }, () => new Float64Array(grid.nx));
     this.#rate = grid.k2.map((k2) => diagonalRate(params, k2));
-    this.#factor = integrator === 'ifrk4' ? this.#rate.map((l) => Math.exp((l * dt) / 2)) : null;
+    const integrating = integrator === 'ifrk4';
+    this.#factor =
+      integrating && params.kind === 'ns' ? this.#rate.map((l) => Math.exp((l * dt) / 2)) : null;
+    this.#propagator = integrating && params.kind === 'hw' ? hwPropagators(params, grid, dt) : null;
     this.#forcing = forcingSpectrum(params, grid);
     this.#closure =
       params.kind === 'hw' && params.closure
@@ -117,7 +123,10 @@ export class CpuSpectralStepper {
     return out;
   }
 
-  /** Time derivative of `fields` into `out`; the diagonal rate is included only for plain RK4. */
+  /**
+   * Time derivative of `fields` into `out`: with IF-RK4 only what the integrating factor leaves
+   * (HW: the brackets; NS: brackets and forcing), with RK4 every term.
+   */
   rhs(fields: Float64Array[], out: Float64Array[]): void {
     const products = this.brackets(fields);
     for (const product of products) hermitianColumnZero(product, this.grid);
@@ -138,12 +147,17 @@ export class CpuSpectralStepper {
         const re = 2 * i;
         const im = re + 1;
         const l = rate ? rate[i]! : 0;
-        if (params.kind === 'hw') {
+        const mean = i === 0 ? 0 : 1; // ⟨Ω⟩ = 0: Ω = ∇²φ has no k = 0 mode
+        if (params.kind === 'hw' && this.#propagator) {
+          k0[re] = -p0[re]!;
+          k0[im] = -p0[im]!;
+          k1[re] = -mean * p1[re]!;
+          k1[im] = -mean * p1[im]!;
+        } else if (params.kind === 'hw') {
           const cr = c * (phi[re]! - n[re]!);
           const ci = c * (phi[im]! - n[im]!);
           k0[re] = -p0[re]! + cr + kappaKy * phi[im]! + l * n[re]!;
           k0[im] = -p0[im]! + ci - kappaKy * phi[re]! + l * n[im]!;
-          const mean = i === 0 ? 0 : 1; // ⟨Ω⟩ = 0: Ω = ∇²φ has no k = 0 mode
           k1[re] = mean * (-p1[re]! + cr + l * w[re]!);
           k1[im] = mean * (-p1[im]! + ci + l * w[im]!);
           const m = this.#closure;
@@ -170,6 +184,11 @@ export class CpuSpectralStepper {
     let input = u;
     for (let s = 0; s < 4; s++) {
       this.rhs(input, this.#k);
+      if (this.#propagator) {
+        this.#coupledUpdate(s, this.#propagator);
+        input = this.#next;
+        continue;
+      }
       for (let f = 0; f < this.fieldCount; f++) {
         const uf = u[f]!;
         const kf = this.#k[f]!;
@@ -199,6 +218,44 @@ export class CpuSpectralStepper {
         }
       }
       input = this.#next;
+    }
+  }
+
+  /** Stage s's update (integrator.ts) with the 2x2 propagator: both fields of a mode at once. */
+  #coupledUpdate(s: number, e: Float64Array): void {
+    const [n, w] = this.state as [Float64Array, Float64Array];
+    const [kn, kw] = this.#k as [Float64Array, Float64Array];
+    const [an, aw] = this.#acc as [Float64Array, Float64Array];
+    const [xn, xw] = this.#next as [Float64Array, Float64Array];
+    const dt = this.dt;
+    const u = new Float64Array(4);
+    const k = new Float64Array(4);
+    const stage = STAGES[s];
+    for (let i = 0; i < n.length / 2; i++) {
+      const [re, im] = [2 * i, 2 * i + 1];
+      u.set([n[re]!, n[im]!, w[re]!, w[im]!]);
+      if (!stage) {
+        applyPropagator(e, i, 2, u);
+        n[re] = u[0]! + (dt / 6) * (an[re]! + kn[re]!);
+        n[im] = u[1]! + (dt / 6) * (an[im]! + kn[im]!);
+        w[re] = u[2]! + (dt / 6) * (aw[re]! + kw[re]!);
+        w[im] = u[3]! + (dt / 6) * (aw[im]! + kw[im]!);
+        continue;
+      }
+      applyPropagator(e, i, stage.a, u);
+      k.set([kn[re]!, kn[im]!, kw[re]!, kw[im]!]);
+      applyPropagator(e, i, stage.b, k);
+      xn[re] = u[0]! + dt * stage.beta * k[0]!;
+      xn[im] = u[1]! + dt * stage.beta * k[1]!;
+      xw[re] = u[2]! + dt * stage.beta * k[2]!;
+      xw[im] = u[3]! + dt * stage.beta * k[3]!;
+      k.set([kn[re]!, kn[im]!, kw[re]!, kw[im]!]);
+      applyPropagator(e, i, stage.c, k);
+      const first = s === 0 ? 0 : 1;
+      an[re] = first * an[re]! + stage.gamma * k[0]!;
+      an[im] = first * an[im]! + stage.gamma * k[1]!;
+      aw[re] = first * aw[re]! + stage.gamma * k[2]!;
+      aw[im] = first * aw[im]! + stage.gamma * k[3]!;
     }
   }
 }

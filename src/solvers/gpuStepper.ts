@@ -16,6 +16,7 @@ import { quantityNames } from './diagnostics.ts';
 import { STAGES } from './integrator.ts';
 import { fftTwiddles, smallestRadix } from './gpuFft.ts';
 import { closureMatrix, forcingSpectrum, type ModelParams } from './model.ts';
+import { hwPropagators } from './propagator.ts';
 import type { Stepper } from './stepper.ts';
 
 const Q = 8;
@@ -42,23 +43,39 @@ type KernelShape = { wg: number; shared: number; c: number; extra?: Record<strin
 function kernelLayout(
   grid: SpectralGrid,
   limits: GPUSupportedLimits,
-): { columns: KernelShape; rows: KernelShape } {
+  coupled: boolean,
+): { columns: KernelShape; rows: KernelShape; update: KernelShape } {
   const maxShared = Math.floor(limits.maxComputeWorkgroupStorageSize / 8);
   const maxThreads = limits.maxComputeInvocationsPerWorkgroup;
   const m = grid.nx / 2;
   const columnThreads = (c: number) => (c * grid.ny) / smallestRadix(Math.log2(grid.ny));
   const padded = (n: number) => n + Math.floor(n / 16);
   const column = padded(grid.ny) + 1;
-  let c = 8;
-  while (c > 1 && (c * column > maxShared || columnThreads(c) > maxThreads)) c /= 2;
+  // C columns per workgroup, or C of each field (2C in all) for the coupled update.
+  const columnShape = (perColumn: number): KernelShape => {
+    let c = 8;
+    while (
+      c > 1 &&
+      (perColumn * c * column > maxShared || columnThreads(perColumn * c) > maxThreads)
+    )
+      c /= 2;
+    const n = perColumn * c;
+    return { c, shared: n * column, wg: clamp((n * grid.ny) / 4, 64, maxThreads) };
+  };
   const rowThreads = (2 * m) / smallestRadix(Math.log2(m));
   const layout = {
-    columns: { c, shared: c * column, wg: clamp((c * grid.ny) / 4, 64, maxThreads) },
+    columns: columnShape(1),
     rows: { c: 0, shared: 5 * padded(m), wg: clamp(Math.max(m / 2, rowThreads), 64, maxThreads) },
+    update: columnShape(coupled ? 2 : 1),
   };
   const fits = (shape: KernelShape, threads: number) =>
     shape.shared <= maxShared && threads <= shape.wg;
-  if (!fits(layout.columns, columnThreads(c)) || !fits(layout.rows, rowThreads))
+  const coupledColumns = coupled ? 2 : 1;
+  if (
+    !fits(layout.columns, columnThreads(layout.columns.c)) ||
+    !fits(layout.rows, rowThreads) ||
+    !fits(layout.update, columnThreads(coupledColumns * layout.update.c))
+  )
     throw new InvalidConfigError(
       `the WebGPU solver does not fit this adapter's workgroup limits (${8 * maxShared} bytes, ${maxThreads} threads) at ${grid.nx}x${grid.ny}: use at most 2048 points per direction, or --device wasm`,
     );
@@ -128,6 +145,22 @@ function packParams(
   return new Uint8Array(bytes);
 }
 
+/**
+ * The update kernel's per-mode linear data: HW with IF-RK4 the propagator exp(L dt/2) (8 floats
+ * per mode), HW with RK4 and a closure the closure's matrix (4), otherwise null.
+ */
+function linearData(config: SimulationConfig, grid: SpectralGrid): Float32Array | null {
+  const model = config.model;
+  if (model.kind !== 'hw') return null;
+  if (config.integrator === 'ifrk4')
+    return Float32Array.from(hwPropagators(model, grid, config.dt));
+  if (!model.closure) return null;
+  return Float32Array.from(
+    { length: 4 * grid.spectralSize },
+    (_, q) => closureMatrix(model, grid.k2[q >> 2]!)[q & 3]!,
+  );
+}
+
 type StepBuffers = Record<
   | 'state'
   | 'nextA'
@@ -136,7 +169,7 @@ type StepBuffers = Record<
   | 'cols'
   | 'prod'
   | 'forcing'
-  | 'closure'
+  | 'linear'
   | 'tw'
   | 'params'
   | 'rowsums'
@@ -160,6 +193,8 @@ export class GpuStepper implements Stepper {
   readonly #buffers: StepBuffers;
   readonly #kernels: StepKernels;
   readonly #groups: { columns: [number, number]; update: [number, number] };
+  /** HW with IF-RK4: the update kernel applies the 2x2 propagator to both fields at once. */
+  readonly #coupled: boolean;
 
   private constructor(
     device: WebGpuDevice,
@@ -168,6 +203,7 @@ export class GpuStepper implements Stepper {
     buffers: StepBuffers,
     kernels: StepKernels,
     groups: { columns: [number, number]; update: [number, number] },
+    coupled: boolean,
   ) {
     this.deviceLabel = `webgpu (${device.adapter.description || device.adapter.vendor || 'adapter'})`;
     this.#gpu = device.gpu;
@@ -176,6 +212,7 @@ export class GpuStepper implements Stepper {
     this.#buffers = buffers;
     this.#kernels = kernels;
     this.#groups = groups;
+    this.#coupled = coupled;
   }
 
   static async create(
@@ -186,14 +223,9 @@ export class GpuStepper implements Stepper {
     const gpu = device.gpu;
     const fields = config.model.kind === 'hw' ? 2 : 1;
     const sources = 2 * (fields + 1);
-    const layout = kernelLayout(grid, gpu.limits);
-    const closure =
-      config.model.kind === 'hw' && config.model.closure
-        ? Float32Array.from(
-            { length: 4 * grid.spectralSize },
-            (_, q) => closureMatrix(config.model, grid.k2[q >> 2]!)[q & 3]!,
-          )
-        : null;
+    const coupled = config.model.kind === 'hw' && config.integrator === 'ifrk4';
+    const layout = kernelLayout(grid, gpu.limits, coupled);
+    const linear = linearData(config, grid);
     const common = await source('step_params.wgsl', 'spectral_common.wgsl', 'step_grid.wgsl');
     const gridConstants = {
       NX: grid.nx,
@@ -224,8 +256,8 @@ export class GpuStepper implements Stepper {
       columns: await kernel('columns_inverse.wgsl', layout.columns),
       rows: await kernel('rows_bracket.wgsl', layout.rows),
       update: await kernel('columns_update.wgsl', {
-        ...layout.columns,
-        extra: { CLOSURE: closure ? 1 : 0 },
+        ...layout.update,
+        extra: { CLOSURE: linear && !coupled ? 1 : 0, COUPLED: coupled ? 1 : 0 },
       }),
       diagRows: await diag('diagnostics_rows.wgsl'),
       diagTotal: await diag('diagnostics_total.wgsl'),
@@ -241,7 +273,7 @@ export class GpuStepper implements Stepper {
       cols: createStorageBuffer(gpu, 8 * sources * size, 'columns'),
       prod: createStorageBuffer(gpu, 8 * fields * size, 'brackets'),
       forcing: createBufferFrom(gpu, Float32Array.from(forcing)),
-      closure: createBufferFrom(gpu, closure ?? new Float32Array(4)),
+      linear: createBufferFrom(gpu, linear ?? new Float32Array(4)),
       tw: createBufferFrom(gpu, tw.data),
       params: createBufferFrom(
         gpu,
@@ -252,10 +284,18 @@ export class GpuStepper implements Stepper {
       ring: createStorageBuffer(gpu, 4 * Q * RING_SAMPLES, 'diagnostics ring'),
       counter: createStorageBuffer(gpu, 4, 'ring counter'),
     };
-    return new GpuStepper(device, grid, config.model, buffers, kernels, {
-      columns: [Math.ceil(grid.ncols / layout.columns.c), sources],
-      update: [Math.ceil(grid.ncols / layout.columns.c), fields],
-    });
+    return new GpuStepper(
+      device,
+      grid,
+      config.model,
+      buffers,
+      kernels,
+      {
+        columns: [Math.ceil(grid.ncols / layout.columns.c), sources],
+        update: [Math.ceil(grid.ncols / layout.update.c), coupled ? 1 : fields],
+      },
+      coupled,
+    );
   }
 
   #slot(stage: number) {
@@ -288,7 +328,7 @@ export class GpuStepper implements Stepper {
           output,
           b.acc,
           b.forcing,
-          b.closure,
+          b.linear,
         ],
         this.#groups.update,
       );
@@ -343,8 +383,10 @@ export class GpuStepper implements Stepper {
   get bytesPerStep(): number {
     const sources = 2 * (this.#fields + 1);
     const closure = this.params.kind === 'hw' && this.params.closure ? 2 : 0; // one vec4 per mode
-    const update =
-      this.#fields * (6 + this.#fields + closure) + (this.params.kind === 'ns' ? 1 : 0);
+    // Coupled (HW IF-RK4): per field bracket, state, acc in and out, next; the 2x2 propagator.
+    const update = this.#coupled
+      ? this.#fields * 5 + 4
+      : this.#fields * (6 + this.#fields + closure) + (this.params.kind === 'ns' ? 1 : 0);
     return 4 * 8 * this.#size * (3 * sources + this.#fields + update);
   }
 

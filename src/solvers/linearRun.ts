@@ -5,6 +5,7 @@
  */
 import { openDevice } from '../runtime/device.ts';
 import { type SimulationConfig, validateConfig } from './config.ts';
+import type { Integrator } from './integrator.ts';
 import { hwDispersion } from './linear.ts';
 import { createStepper } from './session.ts';
 
@@ -20,6 +21,8 @@ export interface LinearOptions {
   modified: boolean;
   dt: number;
   tEnd: number;
+  /** rk4 (default) or ifrk4, which integrates this single mode exactly. */
+  integrator?: Integrator;
   device: string;
 }
 
@@ -62,7 +65,7 @@ export async function measureLinearMode(o: LinearOptions) {
     lx: l,
     ly: l,
     scheme: 'spectral',
-    integrator: 'rk4',
+    integrator: o.integrator ?? 'rk4',
     dt: o.dt,
     tEnd: o.tEnd,
     seed: 0,
@@ -130,6 +133,7 @@ export async function measureLinearMode(o: LinearOptions) {
     nu: o.nu,
     nx: o.nx,
     dt: o.dt,
+    integrator: config.integrator,
     tEnd: steps * samples * o.dt,
     device: stepper.deviceLabel,
     analytic: { growthRate: mode.growthRate, frequency: mode.frequency },

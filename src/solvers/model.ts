@@ -47,6 +47,39 @@ export function closureMatrix(params: ModelParams, k2: number): [number, number,
   return m;
 }
 
+/** A complex 2x2 matrix [[a, b], [c, d]], row-major, each entry (re, im). */
+export type Matrix2 = [[number, number], [number, number], [number, number], [number, number]];
+
+/**
+ * HW's whole linear operator of one mode: d/dt (n̂, Ω̂) = L (n̂, Ω̂) + nonlinear terms, with
+ * L = [[−c + D, (−c + iκky)/k²], [−c, −c/k² + D]] + the closure's matrix (c = 0 for the zonal row of
+ * modified HW; at k = 0 only n̂'s own rate, Ω̂ stays 0). `dampingK2` is the symbol of −∇² in D.
+ */
+export function hwLinearOperator(
+  params: HwParams,
+  k2: number,
+  ky: number,
+  zonal: boolean,
+  dampingK2 = k2,
+): Matrix2 {
+  const l = diagonalRate(params, dampingK2);
+  const [nn, nw, wn, ww] = closureMatrix(params, k2);
+  const c = params.modified && zonal ? 0 : params.c1;
+  if (k2 === 0)
+    return [
+      [-c + l + nn, 0],
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ];
+  return [
+    [-c + l + nn, 0],
+    [-c / k2 + nw, (params.kappa * ky) / k2],
+    [-c + wn, 0],
+    [-c / k2 + l + ww, 0],
+  ];
+}
+
 export type ForcingKind = 'none' | 'fno' | 'kolmogorov';
 
 export interface NsParams {

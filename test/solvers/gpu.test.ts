@@ -12,26 +12,23 @@ import { webGpuOrSkip } from '../helpers/devices.ts';
 const { gpu, skip } = await webGpuOrSkip();
 
 const HW: ModelParams = { kind: 'hw', c1: 1, kappa: 1, nu: 5e-4, hyperOrder: 3, modified: false };
+const EHWC: ModelParams = {
+  ...HW,
+  closure: {
+    terms: [
+      { equation: 'n', field: 'n', power: 1 },
+      { equation: 'n', field: 'phi', power: 1 },
+      { equation: 'omega', field: 'omega', power: 2 },
+      { equation: 'omega', field: 'n', power: 1 },
+    ],
+    coefficients: [0.05, 0.2, 0.01, -0.1],
+  },
+};
 const CASES: [string, ModelParams, SimulationConfig['integrator'], number][] = [
   ['HW, rk4', HW, 'rk4', 64],
-  ['modified HW, ifrk4, 128x64', { ...HW, modified: true }, 'ifrk4', 128],
-  [
-    'HW with the EHW-C closure terms, rk4',
-    {
-      ...HW,
-      closure: {
-        terms: [
-          { equation: 'n', field: 'n', power: 1 },
-          { equation: 'n', field: 'phi', power: 1 },
-          { equation: 'omega', field: 'omega', power: 2 },
-          { equation: 'omega', field: 'n', power: 1 },
-        ],
-        coefficients: [0.05, 0.2, 0.01, -0.1],
-      },
-    },
-    'rk4',
-    64,
-  ],
+  ['modified HW, ifrk4 (2x2 propagator), 128x64', { ...HW, modified: true }, 'ifrk4', 128],
+  ['HW with the EHW-C closure terms, rk4', EHWC, 'rk4', 64],
+  ['HW with the EHW-C closure terms, ifrk4 (closure in the propagator)', EHWC, 'ifrk4', 64],
   [
     'Kolmogorov NS, rk4',
     {

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { SimulationConfig } from '../../solvers/config.ts';
+import { INTEGRATOR_HELP, type Integrator, INTEGRATORS } from '../../solvers/integrator.ts';
 import { measureLinearMode } from '../../solvers/linearRun.ts';
 import { deviceOption, jsonFlag, parseOptions, positiveInt } from '../options.ts';
 import { printJson } from '../output.ts';
@@ -48,6 +49,7 @@ const HwLinearOptions = z.object({
   ky: finite,
   dt: positive,
   tEnd: positive,
+  integrator: z.enum(INTEGRATORS as [Integrator, ...Integrator[]]),
   device: deviceOption,
   json: jsonFlag,
 });
@@ -98,6 +100,7 @@ export function register(program: Command): void {
     .option('--ky <ky>', 'mode wavenumber along y (a multiple of k0)', '1.2')
     .option('--dt <dt>', 'time step', '0.05')
     .option('--t-end <t>', 'measurement time', '20')
+    .option('--integrator <name>', INTEGRATOR_HELP, 'rk4')
     .option('--device <device>', 'auto | webgpu | wasm', 'auto')
     .option('--json', 'print JSON')
     .action(async (raw) => {

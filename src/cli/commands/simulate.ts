@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { deviceLabel, openDevice } from '../../runtime/device.ts';
 import type { SimulationConfig } from '../../solvers/config.ts';
-import { INTEGRATORS } from '../../solvers/integrator.ts';
+import { INTEGRATOR_HELP, INTEGRATORS } from '../../solvers/integrator.ts';
 import { runSimulation, type RunSummary } from '../../solvers/run.ts';
 import { prepareFresh, prepareResume } from '../../solvers/session.ts';
 import { deviceOption, jsonFlag, positiveInt } from '../options.ts';
@@ -76,11 +76,7 @@ export function addCommonRunOptions(
     .option('--t-end <t>', 'end time', defaults.tEnd)
     .option('--seed <n>', 'random seed of the initial state', '0')
     .option('--scheme <scheme>', 'spectral (2/3 de-aliased) | arakawa', 'spectral')
-    .option(
-      '--integrator <name>',
-      'rk4 | ifrk4 (exact integrating factor for the dissipation)',
-      'rk4',
-    )
+    .option('--integrator <name>', INTEGRATOR_HELP, 'rk4')
     .option(
       '--save-every <t>',
       'snapshot interval in time units (0: final state only; with --resume: from the checkpoint on)',

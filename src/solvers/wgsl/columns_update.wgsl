@@ -5,6 +5,9 @@
 // The kx = 0 column of the bracket is made exactly Hermitian, so the state stays so.
 // The stage input is read from `input` and the next one written to `next` (two buffers that
 // alternate between stages), since both fields' workgroups read both fields' inputs.
+// COUPLED = 1 (HW with IF-RK4): E is the 2x2 propagator of all linear terms (propagator.ts), so
+// each workgroup transforms both fields' brackets of its C columns and updates (n, Ω) together;
+// k is then the brackets alone.
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> tw: array<vec2<f32>>;
 @group(0) @binding(2) var<storage, read> prod: array<vec2<f32>>;
@@ -13,11 +16,13 @@
 @group(0) @binding(5) var<storage, read_write> next: array<vec2<f32>>;
 @group(0) @binding(6) var<storage, read_write> acc: array<vec2<f32>>;
 @group(0) @binding(7) var<storage, read> forcing: array<vec2<f32>>;
-// EHW-C closure (HW only, when CLOSURE = 1): per mode d/dt (n, Ω) += [[x, y], [z, w]] (n, Ω).
-@group(0) @binding(8) var<storage, read> closure: array<vec4<f32>>;
+// Per-mode linear data: with CLOSURE = 1 the EHW-C closure, d/dt (n, Ω) += [[x, y], [z, w]] (n, Ω);
+// with COUPLED = 1 the propagator E, rows (E00, E01) and (E10, E11) as two vec4 (re, im pairs).
+@group(0) @binding(8) var<storage, read> linear: array<vec4<f32>>;
 
 override C: u32 = 1u;
 override CLOSURE: u32 = 0u;
+override COUPLED: u32 = 0u;
 
 fn power(e: f32, n: u32) -> f32 {
   return select(select(e * e, e, n == 1u), 1.0, n == 0u);
@@ -41,9 +46,93 @@ fn update(i: u32, k: vec2<f32>, e: f32) {
   acc[i] = previous + (p.gamma * power(e, p.pow_c)) * k;
 }
 
+// E^power (n, Ω) at mode i.
+fn propagate(i: u32, power: u32, v: array<vec2<f32>, 2>) -> array<vec2<f32>, 2> {
+  let r0 = linear[2u * i];
+  let r1 = linear[2u * i + 1u];
+  var x = v;
+  for (var q = 0u; q < power; q++) {
+    x = array<vec2<f32>, 2>(
+      cmul(r0.xy, x[0]) + cmul(r0.zw, x[1]),
+      cmul(r1.xy, x[0]) + cmul(r1.zw, x[1]),
+    );
+  }
+  return x;
+}
+
+fn coupled_update(i: u32, k: array<vec2<f32>, 2>) {
+  let o = NY * NCOLS;
+  let u = array<vec2<f32>, 2>(state[i], state[o + i]);
+  if (p.final_stage == 1u) {
+    let eu = propagate(i, 2u, u);
+    state[i] = eu[0] + (p.dt / 6.0) * (acc[i] + k[0]);
+    state[o + i] = eu[1] + (p.dt / 6.0) * (acc[o + i] + k[1]);
+    return;
+  }
+  let eu = propagate(i, p.pow_a, u);
+  let eb = propagate(i, p.pow_b, k);
+  next[i] = eu[0] + (p.dt * p.beta) * eb[0];
+  next[o + i] = eu[1] + (p.dt * p.beta) * eb[1];
+  let ec = propagate(i, p.pow_c, k);
+  let first = p.first_stage == 1u;
+  acc[i] = select(acc[i], vec2<f32>(0.0), first) + p.gamma * ec[0];
+  acc[o + i] = select(acc[o + i], vec2<f32>(0.0), first) + p.gamma * ec[1];
+}
+
+// The bracket of column slot t (shared memory) at `row`, scaled, with the kx = 0 column made
+// Hermitian (hermitianColumnZero in grid.ts says why).
+fn bracket_at(t: u32, row: u32, col: u32, stride: u32) -> vec2<f32> {
+  let b = p.scale * sh[t * stride + padded(row)];
+  if (col != 0u) {
+    return b;
+  }
+  let mirror = p.scale * sh[t * stride + padded((NY - row) % NY)];
+  return 0.5 * (b + cconj(mirror));
+}
+
+// COUPLED = 1: slots 0..C−1 hold n's bracket columns, C..2C−1 Ω's.
+fn main_coupled(col0: u32, lid: u32) {
+  let size = NY * NCOLS;
+  let stride = padded_length(NY) + 1u;
+  for (var e = lid; e < 2u * C * NY; e += WG) {
+    let t = e % (2u * C);
+    let row = e / (2u * C);
+    let col = col0 + t % C;
+    var v = vec2<f32>(0.0);
+    if (col < NCOLS) {
+      v = prod[(t / C) * size + row * NCOLS + col];
+    }
+    sh[t * stride + padded(row)] = v;
+  }
+  workgroupBarrier();
+  fft_shared(0u, stride, 2u * C, LOG_NY, p.tw_col, false, lid);
+  for (var e = lid; e < C * NY; e += WG) {
+    let t = e % C;
+    let row = e / C;
+    let col = col0 + t;
+    if (col >= NCOLS) {
+      continue;
+    }
+    let i = row * NCOLS + col;
+    let kept = u32(abs(signed_row(row, NY))) <= p.kmax_y;
+    var k = array<vec2<f32>, 2>(-bracket_at(t, row, col, stride), -bracket_at(t + C, row, col, stride));
+    if (i == 0u) {
+      k[1] = vec2<f32>(0.0);
+    }
+    if (!kept) {
+      k = array<vec2<f32>, 2>(vec2<f32>(0.0), vec2<f32>(0.0));
+    }
+    coupled_update(i, k);
+  }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let col0 = wg.x * C;
+  if (COUPLED == 1u) {
+    main_coupled(col0, lid);
+    return;
+  }
   let field = wg.y;
   let size = NY * NCOLS;
   let stride = padded_length(NY) + 1u;
@@ -75,12 +164,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     let rate = diagonal_rate(k2);
     let e_half = select(1.0, exp(rate * p.dt * 0.5), p.integrating == 1u);
     let explicit_rate = select(rate, 0.0, p.integrating == 1u);
-    var bracket = p.scale * sh[t * stride + padded(row)];
-    if (col == 0u) {
-      // Hermitian part of the kx = 0 column (hermitianColumnZero in grid.ts says why).
-      let mirror = p.scale * sh[t * stride + padded((NY - row) % NY)];
-      bracket = 0.5 * (bracket + cconj(mirror));
-    }
+    let bracket = bracket_at(t, row, col, stride);
     let own = stage_input(field * size + i);
     var k = -bracket + explicit_rate * own;
     if (MODEL == 0u) {
@@ -90,7 +174,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
       let c = select(p.c1, 0.0, p.modified == 1u && row == 0u);
       k += c * (phi - n);
       if (CLOSURE == 1u) {
-        let m = closure[i];
+        let m = linear[i];
         k += select(m.z * n + m.w * w, m.x * n + m.y * w, field == 0u);
       }
       if (field == 0u) {
