@@ -25,7 +25,7 @@ commands=$out/commands.txt
 source "$(dirname "$0")/ehwc-common.sh"
 from_of() { echo "${FROM:-$(stationary_from "$1")}"; }
 # Classical RK4's largest stable dt at 64² (the coupling limit).
-rk4_dt() { case $1 in 5) echo 0.01 ;; *) echo 0.05 ;; esac; }
+rk4_dt() { case $1 in 5) echo 0.01 ;; 2) echo 0.025 ;; *) echo 0.05 ;; esac; }
 
 for c1 in "${regimes[@]}"; do
   mkdir -p "$out/c1_$c1"
