@@ -12,7 +12,8 @@
 #              (a call killed by a time limit loses at most the 100 steps since the last save).
 # STAGE eval:  samples (flow models: RK4 and Euler at 8 NFE, OT also at 128² and 256²; DDPM: DDIM
 #              at 8, 32 and 128 NFE) and `flow eval` side by side, into OUT/SYSTEM/.
-# MODELS (default "ot independent ddpm") limits the train and eval stages to some of the models.
+# MODELS (default "ot independent ddpm") limits the train and eval stages to some of the models;
+# ot-fit and independent-fit train with the noise measure fitted to the data (--noise-fit).
 # WORK keeps runs and models between calls (an ignored folder); commands go to OUT/commands.txt.
 set -euo pipefail
 work=$1; out=$2; stage=$3; shift 3
@@ -49,7 +50,11 @@ elif [ "$stage" = train ]; then
   for s in "${systems[@]}"; do
     for m in "${models[@]}"; do
       [ -f "$work/$s-$m/fno.safetensors" ] && continue
-      if [ "$m" = ddpm ]; then pairing=(--objective ddpm); else pairing=(--coupling "$m"); fi
+      case $m in
+        ddpm) pairing=(--objective ddpm) ;;
+        *-fit) pairing=(--coupling "${m%-fit}" --noise-fit) ;;
+        *) pairing=(--coupling "$m") ;;
+      esac
       resume=(); [ -d "$work/$s-$m/training" ] && resume=(--resume)
       d flow train --data "$work/$s-data.h5" --size 64 --out "$work/$s-$m" "${pairing[@]}" \
         --width 64 --modes 16 --layers 4 --batch 32 --steps "$steps" --lr 1e-3 --ema 0.999 \
@@ -70,8 +75,8 @@ else
         --n "$5" --batch 32 --device webgpu --out "$work/$s-$6.h5" --json >"$out/$s/sample-$6.json"
     }
     labels=(); files=()
-    for m in ot independent; do
-      has "$m" || continue
+    for m in "${models[@]}"; do
+      [ "$m" = ddpm ] && continue
       for method in rk4 euler; do
         sample "$m" 64 "$method" 8 128 "$m-$method-8"
         labels+=("$m-$method-8"); files+=("$work/$s-$m-$method-8.h5")
@@ -85,10 +90,13 @@ else
     d flow eval --samples "${files[@]}" --labels "${labels[@]}" --data "$work/$s-data.h5" \
       --max-shell 16 --out "$out/$s/eval-64" --json >"$out/$s/eval-64.json"
     for nx in 128 256; do
-      has ot || break
-      sample ot "$nx" rk4 8 64 "ot-rk4-8-$nx"
-      d flow eval --samples "$work/$s-ot-rk4-8-$nx.h5" --labels "ot-rk4-8" --data "$work/$s-data.h5" \
-        --max-shell 16 --out "$out/$s/eval-$nx" --json >"$out/$s/eval-$nx.json"
+      for m in ot ot-fit; do
+        has "$m" || continue
+        sample "$m" "$nx" rk4 8 64 "$m-rk4-8-$nx"
+        d flow eval --samples "$work/$s-$m-rk4-8-$nx.h5" --labels "$m-rk4-8" \
+          --data "$work/$s-data.h5" --max-shell 16 --out "$out/$s/eval-$m-$nx" \
+          --json >"$out/$s/eval-$m-$nx.json"
+      done
     done
     for m in "${models[@]}"; do cp "$work/$s-$m/training/loss.png" "$out/$s/loss-$m.png"; done
   done

@@ -28,6 +28,7 @@ import { type Objective, pathCoefficients } from './diffusion.ts';
 import { fnoParameterShapes, type FnoShape } from './fno.ts';
 import { createFlowTrainer, type FlowTrainConfig } from './flowTrainer.ts';
 import { type NoiseMeasure, sampleNoise } from './noise.ts';
+import { fitNoiseMeasure } from './noiseFit.ts';
 
 export interface FlowModelMeta {
   shape: FnoShape;
@@ -48,7 +49,8 @@ export interface TrainFlowOptions {
   size: number;
   out: string;
   shape: Omit<FnoShape, 'channels'>;
-  noise: NoiseMeasure;
+  /** The noise measure, or 'fit' to fit τ and α to the training fields (noiseFit.ts). */
+  noise: NoiseMeasure | 'fit';
   coupling: 'ot' | 'independent';
   /** Flow matching (default) or the DDPM baseline (which pairs nothing: coupling is ignored). */
   objective?: Objective;
@@ -64,6 +66,8 @@ export interface TrainFlowSummary {
   finished: boolean;
   finalLoss: number;
   samplesPerSecond: number;
+  /** The noise measure trained with (the fitted one with --noise-fit). */
+  noise: NoiseMeasure;
   out: string;
 }
 
@@ -123,9 +127,15 @@ export async function trainFlow(o: TrainFlowOptions): Promise<TrainFlowSummary> 
   if (objective === 'ddpm' && o.train.sigmaMin > 0)
     throw new Error('sigma_min widens flow-matching paths: the DDPM objective takes none');
   const shape: FnoShape = { ...o.shape, channels: data.channels };
+  const noise: NoiseMeasure =
+    o.noise === 'fit'
+      ? (({ tau, alpha }) => ({ tau, alpha }))(
+          fitNoiseMeasure(data.data, data.count, o.size, data.channels),
+        )
+      : o.noise;
   const meta: FlowModelMeta = {
     shape,
-    noise: o.noise,
+    noise,
     mean: data.mean,
     std: data.std,
     trainSize: o.size,
@@ -181,7 +191,7 @@ export async function trainFlow(o: TrainFlowOptions): Promise<TrainFlowSummary> 
       const x0 =
         objective === 'ddpm'
           ? Float32Array.from(whiteNoise(b * points, noiseSeed))
-          : sampleNoise(o.noise, o.size, b, data.channels, noiseSeed);
+          : sampleNoise(noise, o.size, b, data.channels, noiseSeed);
       let paired = x1;
       if (coupling === 'ot') {
         const match = solveAssignment(l2CostMatrix(x0, x1, b, points), b);
@@ -195,7 +205,7 @@ export async function trainFlow(o: TrainFlowOptions): Promise<TrainFlowSummary> 
       // sigma_min widens the path with a draw of the same Gaussian measure (white noise is not in L²).
       const eps =
         o.train.sigmaMin > 0
-          ? sampleNoise(o.noise, o.size, b, data.channels, o.train.seed * 7919 + step + 1_000_003)
+          ? sampleNoise(noise, o.size, b, data.channels, o.train.seed * 7919 + step + 1_000_003)
           : undefined;
       const loss = await trainer.step(
         { x0, x1: paired, t, mix, size: o.size, ...(eps ? { eps } : {}) },
@@ -241,6 +251,7 @@ export async function trainFlow(o: TrainFlowOptions): Promise<TrainFlowSummary> 
       finished,
       finalLoss: log.at(-1)?.loss ?? NaN,
       samplesPerSecond: ((step - start) * b) / seconds,
+      noise,
       out: o.out,
     };
   } finally {

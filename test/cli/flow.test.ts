@@ -97,6 +97,11 @@ describe('flow commands', () => {
     assert.equal(r.code, 0, r.stderr);
     const model = (name: string) => readFileSync(join(dir, name, 'fno.safetensors'));
     assert.ok(model('whole').equals(model('split')), 'a resumed run ends with the same model');
+    r = train(join(dir, 'fitted'), '--noise-fit', '--max-steps-this-run', '1');
+    assert.equal(r.code, 0, r.stderr);
+    const fitted = JSON.parse(r.stdout).noise;
+    assert.ok(fitted.alpha > 1 && fitted.tau > 0, JSON.stringify(fitted));
+    assert.notDeepEqual(fitted, { tau: 3, alpha: 2 }, 'the fit moves the default measure');
     r = train(join(dir, 'whole'));
     assert.notEqual(r.code, 0, 'an existing run without --resume is refused');
     assert.match(r.stderr, /already holds a training run/);

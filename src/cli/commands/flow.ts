@@ -31,6 +31,7 @@ const TrainOptions = z.object({
   objective: z.enum(['flow', 'ddpm']).default('flow'),
   noiseTau: z.coerce.number().positive().default(3),
   noiseAlpha: z.coerce.number().gt(1).default(2),
+  noiseFit: z.boolean().default(false),
   steps: positiveInt.default(5000),
   batch: positiveInt.default(32),
   lr: z.coerce.number().positive().default(1e-3),
@@ -131,6 +132,10 @@ export function register(program: Command): void {
     .option('--coupling <c>', 'flow objective: ot | independent (default ot)')
     .option('--noise-tau <tau>', 'noise measure tau', '3')
     .option('--noise-alpha <alpha>', 'noise measure alpha (> 1)', '2')
+    .option(
+      '--noise-fit',
+      "fit the noise measure's tau and alpha to the training fields' shell spectrum (replaces --noise-tau/--noise-alpha)",
+    )
     .option('--steps <n>', 'optimiser steps', '5000')
     .option('--batch <n>', 'fields per step (OT pairs within it)', '32')
     .option('--lr <x>', 'peak learning rate', '1e-3')
@@ -145,6 +150,10 @@ export function register(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .action(async (raw) => {
       const o = parseOptions(TrainOptions, raw);
+      if (o.objective === 'ddpm' && o.noiseFit)
+        throw new UsageError(
+          '--noise-fit shapes the flow-matching noise measure; DDPM starts from white noise on the grid: drop --noise-fit',
+        );
       if (o.objective === 'ddpm' && o.coupling)
         throw new UsageError(
           `--coupling ${o.coupling} pairs noise with data for flow matching; DDPM pairs nothing: drop --coupling`,
@@ -161,7 +170,7 @@ export function register(program: Command): void {
         size: o.size,
         out: o.out,
         shape: { width: o.width, modes: o.modes, layers: o.layers, projection: o.projection },
-        noise: { tau: o.noiseTau, alpha: o.noiseAlpha },
+        noise: o.noiseFit ? 'fit' : { tau: o.noiseTau, alpha: o.noiseAlpha },
         coupling: o.coupling ?? 'ot',
         objective: o.objective,
         train: {
