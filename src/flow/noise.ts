@@ -27,9 +27,12 @@ export function unitSigma(tau: number, alpha: number, cutoff = 512): number {
   return 1 / Math.sqrt(sum);
 }
 
-/** `count` independent samples, each with `channels` independent channels, on an n x n grid. */
+/**
+ * `count` independent samples, each with `channels` independent channels, on an n x n grid; a
+ * list of measures gives each channel its own (noiseFit.ts fits one per channel).
+ */
 export function sampleNoise(
-  measure: NoiseMeasure,
+  measure: NoiseMeasure | NoiseMeasure[],
   n: number,
   count: number,
   channels: number,
@@ -37,16 +40,19 @@ export function sampleNoise(
 ): Float32Array<ArrayBuffer> {
   const transforms = unitSquareTransforms(n);
   const grid = transforms.grid;
-  const params: GrfParams = {
-    sigma: measure.sigma ?? unitSigma(measure.tau, measure.alpha),
-    tau: measure.tau,
-    alpha: measure.alpha,
-  };
+  const measures = Array.isArray(measure) ? measure : Array(channels).fill(measure);
+  if (measures.length !== channels)
+    throw new Error(`${measures.length} noise measures for ${channels} channels`);
+  const params: GrfParams[] = measures.map((m: NoiseMeasure) => ({
+    sigma: m.sigma ?? unitSigma(m.tau, m.alpha),
+    tau: m.tau,
+    alpha: m.alpha,
+  }));
   const out = new Float32Array(count * n * n * channels);
   const real = transforms.newReal();
   for (let s = 0; s < count; s++)
     for (let c = 0; c < channels; c++) {
-      transforms.inverse(sampleGrf(grid, params, seed * 1_000_003 + s * channels + c), real);
+      transforms.inverse(sampleGrf(grid, params[c]!, seed * 1_000_003 + s * channels + c), real);
       for (let p = 0; p < n * n; p++) out[(s * n * n + p) * channels + c] = real[p]!;
     }
   return out;

@@ -1,7 +1,8 @@
 /**
- * A noise measure fitted to the data (`flow train --noise-fit`): the τ and α of the Gaussian
- * measure σ²(τ² − Δ)^(−α) whose expected shell spectrum has the shape of the training fields'
- * mean shell spectrum (σ stays at unit pointwise variance, as the fields are standardised). With
+ * A noise measure fitted to the data (`flow train --noise-fit`): per channel, the τ and α of the
+ * Gaussian measure σ²(τ² − Δ)^(−α) whose expected shell spectrum has the shape of that channel's
+ * mean shell spectrum (σ stays at unit pointwise variance, as the fields are standardised; HW's n
+ * and Ω differ by k⁴, so one measure cannot serve both). With
  * the default τ = 3, α = 2 the noise holds its power at shells 1-2; data peaking at the forcing or
  * drift-wave scale (Kolmogorov at 4, HW near 5) then needs the velocity to move power up in k,
  * which a short training does not learn. The fit stays in the measure's family, so the noise is
@@ -25,22 +26,27 @@ function measureShells(
   return out;
 }
 
+export type FittedNoise = NoiseMeasure & { rmsLogError: number };
+
 /**
- * Least-squares fit of log shell power over shells 1..n/3 (a free amplitude; τ on a log grid
- * from 0.5 to π·n/2, i.e. up to shell n/4; α from 1.05 to 6). Returns the measure and the rms log error of the fit.
+ * Least-squares fit of log shell power over shells 1..n/3 per channel (a free amplitude; τ on a
+ * log grid from 0.5 to π·n/2, i.e. up to shell n/4; α from 1.05 to 6). Returns each channel's
+ * measure and the rms log error of its fit.
  */
 export function fitNoiseMeasure(
   fields: ArrayLike<number>,
   count: number,
   n: number,
   channels: number,
-): NoiseMeasure & { rmsLogError: number } {
+): FittedNoise[] {
+  return Array.from({ length: channels }, (_, c) =>
+    fitShells(shellSpectra(fields, count, n, channels, c).power, n),
+  );
+}
+
+function fitShells(power: number[], n: number): FittedNoise {
   const shells = Math.floor(n / 3);
-  const target = new Float64Array(shells + 1);
-  for (let c = 0; c < channels; c++) {
-    const { power } = shellSpectra(fields, count, n, channels, c);
-    for (let s = 1; s <= shells; s++) target[s]! += power[s]! / channels;
-  }
+  const target = Float64Array.from(power.slice(0, shells + 1));
   if (![...target.subarray(1)].every((p) => p > 0 && Number.isFinite(p)))
     throw new Error('the noise fit needs fields with power in every shell up to n/3');
   const grid = unitSquareTransforms(n).grid;

@@ -32,7 +32,8 @@ import { fitNoiseMeasure } from './noiseFit.ts';
 
 export interface FlowModelMeta {
   shape: FnoShape;
-  noise: NoiseMeasure;
+  /** One measure for every channel, or one per channel (--noise-fit). */
+  noise: NoiseMeasure | NoiseMeasure[];
   /** Per-channel mean and std of the training data (samples are mapped back with them). */
   mean: number[];
   std: number[];
@@ -66,8 +67,8 @@ export interface TrainFlowSummary {
   finished: boolean;
   finalLoss: number;
   samplesPerSecond: number;
-  /** The noise measure trained with (the fitted one with --noise-fit). */
-  noise: NoiseMeasure;
+  /** The noise measure trained with (the fitted ones, per channel, with --noise-fit). */
+  noise: NoiseMeasure | NoiseMeasure[];
   out: string;
 }
 
@@ -127,11 +128,12 @@ export async function trainFlow(o: TrainFlowOptions): Promise<TrainFlowSummary> 
   if (objective === 'ddpm' && o.train.sigmaMin > 0)
     throw new Error('sigma_min widens flow-matching paths: the DDPM objective takes none');
   const shape: FnoShape = { ...o.shape, channels: data.channels };
-  const noise: NoiseMeasure =
+  const noise: NoiseMeasure | NoiseMeasure[] =
     o.noise === 'fit'
-      ? (({ tau, alpha }) => ({ tau, alpha }))(
-          fitNoiseMeasure(data.data, data.count, o.size, data.channels),
-        )
+      ? fitNoiseMeasure(data.data, data.count, o.size, data.channels).map(({ tau, alpha }) => ({
+          tau,
+          alpha,
+        }))
       : o.noise;
   const meta: FlowModelMeta = {
     shape,

@@ -99,7 +99,7 @@ describe('flow commands', () => {
     assert.ok(model('whole').equals(model('split')), 'a resumed run ends with the same model');
     r = train(join(dir, 'fitted'), '--noise-fit', '--max-steps-this-run', '1');
     assert.equal(r.code, 0, r.stderr);
-    const fitted = JSON.parse(r.stdout).noise;
+    const [fitted] = JSON.parse(r.stdout).noise;
     assert.ok(fitted.alpha > 1 && fitted.tau > 0, JSON.stringify(fitted));
     assert.notDeepEqual(fitted, { tau: 3, alpha: 2 }, 'the fit moves the default measure');
     r = train(join(dir, 'whole'));
