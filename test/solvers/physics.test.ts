@@ -9,7 +9,7 @@ import { CpuSpectralStepper } from '../../src/solvers/cpuStepper.ts';
 import { diagnose } from '../../src/solvers/diagnostics.ts';
 import { initialState } from '../../src/solvers/initial.ts';
 import { hwDispersion } from '../../src/solvers/linear.ts';
-import { measureLinearMode } from '../../src/solvers/linearRun.ts';
+import { type LinearOptions, measureLinearMode } from '../../src/solvers/linearRun.ts';
 import type { HwParams, ModelParams } from '../../src/solvers/model.ts';
 
 const HW_BOX = (2 * Math.PI) / 0.15;
@@ -28,6 +28,22 @@ function stepper(params: ModelParams, grid: SpectralGrid, dt: number, init: Floa
   return s;
 }
 
+/** The (0.3, 1.2) drift-wave mode at c1 = κ = 1 on 32², seeded at tiny amplitude. */
+const LINEAR_MODE: LinearOptions = {
+  nx: 32,
+  c1: 1,
+  kappa: 1,
+  k0: 0.15,
+  kx: 0.3,
+  ky: 1.2,
+  nu: 1e-3,
+  hyperOrder: 2,
+  modified: false,
+  dt: 0.05,
+  tEnd: 10,
+  device: 'wasm',
+};
+
 describe('HW linear theory', () => {
   it('the dispersion relation gives hw2d-notes values (γ = 0.106 at ky = 1.2, c1 = κ = 1)', () => {
     const mode = hwDispersion(1, 1, 0, 1.2);
@@ -36,20 +52,7 @@ describe('HW linear theory', () => {
 
   for (const modified of [false, true]) {
     it(`the ${modified ? 'modified' : 'ordinary'} solver grows the eigenmode at the analytic rate within 1%`, async () => {
-      const result = await measureLinearMode({
-        nx: 32,
-        c1: 1,
-        kappa: 1,
-        k0: 0.15,
-        kx: 0.3,
-        ky: 1.2,
-        nu: 1e-3,
-        hyperOrder: 2,
-        modified,
-        dt: 0.05,
-        tEnd: 10,
-        device: 'wasm',
-      });
+      const result = await measureLinearMode({ ...LINEAR_MODE, modified });
       assert.ok(result.relativeError.growthRate < 0.01, JSON.stringify(result));
       assert.ok(result.relativeError.frequency < 0.01, JSON.stringify(result));
     });
@@ -57,19 +60,10 @@ describe('HW linear theory', () => {
 
   it('IF-RK4 propagates the eigenmode exactly, at 10x the RK4 stability limit (dt = 0.5)', async () => {
     const result = await measureLinearMode({
-      nx: 32,
-      c1: 1,
-      kappa: 1,
-      k0: 0.15,
-      kx: 0.3,
-      ky: 1.2,
-      nu: 1e-3,
-      hyperOrder: 2,
-      modified: false,
+      ...LINEAR_MODE,
       dt: 0.5,
       tEnd: 20,
       integrator: 'ifrk4',
-      device: 'wasm',
     });
     assert.ok(result.relativeError.growthRate < 1e-9, JSON.stringify(result));
     assert.ok(result.relativeError.frequency < 1e-9, JSON.stringify(result));
