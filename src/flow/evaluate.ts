@@ -13,7 +13,7 @@ import { writeFileAtomic } from '../io/atomic.ts';
 import { readH5 } from '../io/hdf5.ts';
 import { writeEvaluationPlots } from './evaluatePlots.ts';
 import { type StructureFunctions, structureFunctions } from './structureFunctions.ts';
-import { channelOf, unitSquareTransforms } from './unitSquare.ts';
+import { channelOf, shellOf, unitSquareTransforms } from './unitSquare.ts';
 
 export interface FieldStats {
   mean: number;
@@ -84,7 +84,7 @@ export function shellSpectra(
     t.forward(channelOf(fields, s, n, C, c, real), spec);
     for (let i = 0; i < grid.spectralSize; i++) {
       const k2 = grid.k2[i]!;
-      const shell = Math.round(Math.sqrt(k2) / (2 * Math.PI));
+      const shell = shellOf(k2);
       if (k2 === 0 || shell > shells) continue;
       const p = (grid.weight[i]! * (spec[2 * i]! ** 2 + spec[2 * i + 1]! ** 2)) / count;
       power[shell]! += p;

@@ -10,17 +10,15 @@
  */
 import { shellSpectra } from './evaluate.ts';
 import type { NoiseMeasure } from './noise.ts';
-import { unitSquareTransforms } from './unitSquare.ts';
+import { shellOf, unitSquareTransforms } from './unitSquare.ts';
 
 const ALPHAS = Array.from({ length: 100 }, (_, i) => 1.05 + 0.05 * i);
 
+/** A stored mode of the n-grid: its shell, |k|² and Hermitian weight. */
+type Mode = { shell: number; k2: number; weight: number };
+
 /** Expected shell power of the measure on an n-grid, binned as evaluate.ts shellSpectra bins. */
-function measureShells(
-  modes: { shell: number; k2: number; weight: number }[],
-  shells: number,
-  tau: number,
-  alpha: number,
-): Float64Array {
+function measureShells(modes: Mode[], shells: number, tau: number, alpha: number): Float64Array {
   const out = new Float64Array(shells + 1);
   for (const m of modes) out[m.shell]! += m.weight * (m.k2 + tau * tau) ** -alpha;
   return out;
@@ -39,35 +37,44 @@ export function fitNoiseMeasure(
   n: number,
   channels: number,
 ): FittedNoise[] {
-  return Array.from({ length: channels }, (_, c) =>
-    fitShells(shellSpectra(fields, count, n, channels, c).power, n),
-  );
-}
-
-function fitShells(power: number[], n: number): FittedNoise {
   const shells = Math.floor(n / 3);
-  const target = Float64Array.from(power.slice(0, shells + 1));
-  if (![...target.subarray(1)].every((p) => p > 0 && Number.isFinite(p)))
-    throw new Error('the noise fit needs fields with power in every shell up to n/3');
   const grid = unitSquareTransforms(n).grid;
-  const modes: { shell: number; k2: number; weight: number }[] = [];
+  const modes: Mode[] = [];
   for (let i = 0; i < grid.spectralSize; i++) {
     const k2 = grid.k2[i]!;
-    const shell = Math.round(Math.sqrt(k2) / (2 * Math.PI));
+    const shell = shellOf(k2);
     if (k2 > 0 && shell <= shells) modes.push({ shell, k2, weight: grid.weight[i]! });
   }
-  const logTarget = [...target.subarray(1)].map(Math.log);
-  let best = { tau: 0, alpha: 0, error: Infinity };
+  // Every candidate's log shell power, computed once for all channels.
+  const candidates: { tau: number; alpha: number; log: number[] }[] = [];
   const taus = 80;
   for (let j = 0; j < taus; j++) {
     const tau = 0.5 * (Math.PI * n) ** (j / (taus - 1));
     for (const alpha of ALPHAS) {
       const model = measureShells(modes, shells, tau, alpha);
-      const residual = logTarget.map((t, s) => t - Math.log(model[s + 1]!));
-      const offset = residual.reduce((a, b) => a + b, 0) / residual.length;
-      const error = Math.sqrt(residual.reduce((a, r) => a + (r - offset) ** 2, 0) / shells);
-      if (error < best.error) best = { tau, alpha, error };
+      candidates.push({ tau, alpha, log: [...model.subarray(1)].map(Math.log) });
     }
+  }
+  return Array.from({ length: channels }, (_, c) =>
+    bestCandidate(shellSpectra(fields, count, n, channels, c).power, candidates, shells),
+  );
+}
+
+function bestCandidate(
+  power: number[],
+  candidates: { tau: number; alpha: number; log: number[] }[],
+  shells: number,
+): FittedNoise {
+  const target = power.slice(1, shells + 1);
+  if (!target.every((p) => p > 0 && Number.isFinite(p)))
+    throw new Error('the noise fit needs fields with power in every shell up to n/3');
+  const logTarget = target.map(Math.log);
+  let best = { tau: 0, alpha: 0, error: Infinity };
+  for (const { tau, alpha, log } of candidates) {
+    const residual = logTarget.map((t, s) => t - log[s]!);
+    const offset = residual.reduce((a, b) => a + b, 0) / residual.length;
+    const error = Math.sqrt(residual.reduce((a, r) => a + (r - offset) ** 2, 0) / shells);
+    if (error < best.error) best = { tau, alpha, error };
   }
   return { tau: best.tau, alpha: best.alpha, rmsLogError: best.error };
 }

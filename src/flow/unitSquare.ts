@@ -2,7 +2,8 @@
  * FOT-CFM's fields live on the periodic unit square. One set of real 2-D transforms per grid size
  * serves the noise sampler (every training step), the dataset's spectral cut-off and the
  * evaluation, instead of each building its FFT plans afresh. Sets of fields are channels last,
- * [count, n, n, C]; `channelOf` takes one field's channel out of such a set.
+ * [count, n, n, C]; `channelOf` takes one field's channel out of such a set, `shellOf` bins a
+ * mode into its isotropic shell.
  */
 import { SpectralGrid } from '../spectral/grid.ts';
 import { Transforms2d } from '../spectral/transforms2d.ts';
@@ -30,4 +31,9 @@ export function channelOf<T extends Float32Array | Float64Array>(
 ): T {
   for (let p = 0; p < n * n; p++) out[p] = fields[(s * n * n + p) * C + c]!;
   return out;
+}
+
+/** The isotropic shell (integer |k| in box units) of a mode with |k|² = k2 on the unit square. */
+export function shellOf(k2: number): number {
+  return Math.round(Math.sqrt(k2) / (2 * Math.PI));
 }
