@@ -231,9 +231,17 @@ export class CpuSpectralStepper {
     const u = new Float64Array(4);
     const k = new Float64Array(4);
     const stage = STAGES[s];
+    // (n̂, Ω̂) of mode i from a pair of interleaved fields, into `v` (no allocation per mode).
+    const load = (v: Float64Array, a: Float64Array, b: Float64Array, i: number) => {
+      v[0] = a[2 * i]!;
+      v[1] = a[2 * i + 1]!;
+      v[2] = b[2 * i]!;
+      v[3] = b[2 * i + 1]!;
+    };
     for (let i = 0; i < n.length / 2; i++) {
-      const [re, im] = [2 * i, 2 * i + 1];
-      u.set([n[re]!, n[im]!, w[re]!, w[im]!]);
+      const re = 2 * i;
+      const im = re + 1;
+      load(u, n, w, i);
       if (!stage) {
         applyPropagator(e, i, 2, u);
         n[re] = u[0]! + (dt / 6) * (an[re]! + kn[re]!);
@@ -243,13 +251,13 @@ export class CpuSpectralStepper {
         continue;
       }
       applyPropagator(e, i, stage.a, u);
-      k.set([kn[re]!, kn[im]!, kw[re]!, kw[im]!]);
+      load(k, kn, kw, i);
       applyPropagator(e, i, stage.b, k);
       xn[re] = u[0]! + dt * stage.beta * k[0]!;
       xn[im] = u[1]! + dt * stage.beta * k[1]!;
       xw[re] = u[2]! + dt * stage.beta * k[2]!;
       xw[im] = u[3]! + dt * stage.beta * k[3]!;
-      k.set([kn[re]!, kn[im]!, kw[re]!, kw[im]!]);
+      load(k, kn, kw, i);
       applyPropagator(e, i, stage.c, k);
       const first = s === 0 ? 0 : 1;
       an[re] = first * an[re]! + stage.gamma * k[0]!;

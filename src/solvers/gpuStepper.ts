@@ -63,18 +63,18 @@ function kernelLayout(
     return { c, shared: n * column, wg: clamp((n * grid.ny) / 4, 64, maxThreads) };
   };
   const rowThreads = (2 * m) / smallestRadix(Math.log2(m));
+  const updateFields = coupled ? 2 : 1;
   const layout = {
     columns: columnShape(1),
     rows: { c: 0, shared: 5 * padded(m), wg: clamp(Math.max(m / 2, rowThreads), 64, maxThreads) },
-    update: columnShape(coupled ? 2 : 1),
+    update: columnShape(updateFields),
   };
   const fits = (shape: KernelShape, threads: number) =>
     shape.shared <= maxShared && threads <= shape.wg;
-  const coupledColumns = coupled ? 2 : 1;
   if (
     !fits(layout.columns, columnThreads(layout.columns.c)) ||
     !fits(layout.rows, rowThreads) ||
-    !fits(layout.update, columnThreads(coupledColumns * layout.update.c))
+    !fits(layout.update, columnThreads(updateFields * layout.update.c))
   )
     throw new InvalidConfigError(
       `the WebGPU solver does not fit this adapter's workgroup limits (${8 * maxShared} bytes, ${maxThreads} threads) at ${grid.nx}x${grid.ny}: use at most 2048 points per direction, or --device wasm`,

@@ -82,7 +82,10 @@ export function hwPropagators(params: HwParams, grid: SpectralGrid, dt: number):
 export function applyPropagator(e: Float64Array, i: number, power: number, v: Float64Array): void {
   const o = 8 * i;
   for (let p = 0; p < power; p++) {
-    const [nr, ni, wr, wi] = [v[0]!, v[1]!, v[2]!, v[3]!];
+    const nr = v[0]!;
+    const ni = v[1]!;
+    const wr = v[2]!;
+    const wi = v[3]!;
     v[0] = e[o]! * nr - e[o + 1]! * ni + e[o + 2]! * wr - e[o + 3]! * wi;
     v[1] = e[o]! * ni + e[o + 1]! * nr + e[o + 2]! * wi + e[o + 3]! * wr;
     v[2] = e[o + 4]! * nr - e[o + 5]! * ni + e[o + 6]! * wr - e[o + 7]! * wi;
