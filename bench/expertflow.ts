@@ -35,6 +35,8 @@ type Advice = 'online' | 'offline' | 'oracle';
 interface Case {
   policy: Policy;
   slots?: number;
+  /** Instead of slots per layer: one pool of this many slots shared by all layers. */
+  pool?: number;
   advice?: Advice;
   prefetch?: boolean;
   schedule?: boolean;
@@ -133,9 +135,19 @@ export const expertflowBenchmark: Benchmark = async (device) => {
         ],
       );
   }
+  // A shared pool of 3 slots: the paper's memory setting (GPU bytes <= 10% of all-gpu).
+  for (const batch of (process.env.EXPERTFLOW_BATCH ?? '1,4').split(',').map(Number)) {
+    cases.push(
+      [batch, { policy: 'lru', pool: 3 }],
+      [batch, { policy: 'expertflow', pool: 3, advice: 'online', prefetch: true }],
+      [batch, { policy: 'expertflow', pool: 3, advice: 'online', prefetch: false }],
+      [batch, { policy: 'expertflow', pool: 3, advice: 'oracle', prefetch: true }],
+    );
+  }
   const only = process.env.EXPERTFLOW_CASES?.split(',').map(Number);
   const rows = [];
-  let allGpuBytes: number | null = null;
+  /** all-gpu's GPU bytes per batch size (its KV cache grows with the batch). */
+  const allGpuBytes = new Map<number, number>();
   for (const [index, [batch, c]] of cases.entries()) {
     if (only && !only.includes(index)) continue;
     // Two batches' worth of sequences, each in its own KV slot; the scheduler may regroup them.
@@ -157,6 +169,7 @@ export const expertflowBenchmark: Benchmark = async (device) => {
     const engine = await GpuMoeEngine.load(device.gpu, weights, {
       policy: c.policy,
       expertsPerLayer: c.slots,
+      sharedSlots: c.pool,
       maxSequences: group.length,
       maxPositions: 64 + decodeSteps + 8,
       ...(advisor ? { advisor } : {}),
@@ -250,19 +263,22 @@ export const expertflowBenchmark: Benchmark = async (device) => {
     };
     await run(false); // warm-up: pipelines, first copies
     const result = await run(true);
-    if (c.policy === 'all-gpu') allGpuBytes = result.gpu_bytes;
+    if (c.policy === 'all-gpu') allGpuBytes.set(batch, result.gpu_bytes);
     rows.push({
       case: index,
       batch,
       sequences: group.length,
       decode_steps: decodeSteps,
       policy: c.policy,
-      experts_per_layer: engine.cache.slotsPerLayer,
+      experts_per_layer: engine.cache.shared ? null : engine.cache.capacity,
+      shared_slots: engine.cache.shared ? engine.cache.slots : null,
       advice: c.advice ?? null,
       prefetch: c.prefetch ?? null,
       scheduled: c.schedule ?? false,
       ...result,
-      gpu_bytes_vs_all_gpu: allGpuBytes ? result.gpu_bytes / allGpuBytes : null,
+      gpu_bytes_vs_all_gpu: allGpuBytes.has(batch)
+        ? result.gpu_bytes / allGpuBytes.get(batch)!
+        : null,
     });
     console.error(JSON.stringify(rows.at(-1)));
     await engine.close();

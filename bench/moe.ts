@@ -133,7 +133,7 @@ async function gpuRuns(
     rows.push({
       model: name,
       policy,
-      experts_per_layer: engine.cache.slotsPerLayer,
+      experts_per_layer: engine.cache.capacity,
       gpu_expert_bytes: engine.counters().expertGpuBytes,
       gpu_bytes: engine.counters().gpuBytes,
       load_s: +loadS.toFixed(1),

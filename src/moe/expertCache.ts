@@ -1,7 +1,8 @@
 /**
  * Which routed experts occupy the GPU's expert slots: the bookkeeping of the offloading policies,
- * kept free of GPU calls so it is tested directly. Each MoE layer owns `slotsPerLayer` slots (as
- * mixtral-offloading and ExpertFlow's released cache do); a slot holds one expert's three matrices.
+ * kept free of GPU calls so it is tested directly. Each MoE layer owns its slots (as
+ * mixtral-offloading and ExpertFlow's released cache do), or all layers share one pool (for GPUs
+ * that cannot hold an expert per layer); a slot holds one expert's three matrices.
  *
  * - `all-gpu`: every expert has its own slot, loaded once.
  * - `lru`: on demand; a miss evicts the least recently used expert of the layer that the current
@@ -29,9 +30,9 @@ export interface Acquired {
 }
 
 export class ExpertCache {
-  /** slots[layer][slot] = expert id or -1. */
-  readonly #slots: number[][];
-  /** lastUse[layer][slot]: tick of the last use, for LRU. */
+  /** keys[group][slot] = layer * experts + expert, or -1 (empty); one group per layer, or one pool. */
+  readonly #keys: number[][];
+  /** lastUse[group][slot]: tick of the last use, for LRU. */
   readonly #lastUse: number[][];
   #tick = 0;
   hits = 0;
@@ -39,46 +40,92 @@ export class ExpertCache {
   prefetches = 0;
   /** Prefetched experts the router later used / never used before eviction. */
   prefetchUsed = 0;
-  readonly #prefetched: Set<string> = new Set();
+  readonly #prefetched: Set<number> = new Set();
 
+  /**
+   * `slots` per MoE layer, or (`shared`) one pool of `slots` that every layer's experts compete
+   * for. In a pool the victim is the unpinned expert whose layer's next turn is furthest away in
+   * layer order, counting this layer's own unpinned experts as a whole cycle away (Belady's rule
+   * for a model that runs its layers in a cycle), then the least needed (this layer only), then
+   * the least recently used. With the waves of `capacity` this gives exactly the per-layer LRU
+   * when the pool is a multiple of the layers, and still works with fewer slots than layers.
+   */
   constructor(
     readonly layers: number,
     readonly experts: number,
-    readonly slotsPerLayer: number,
+    /** Slots per layer, or in the pool. */
+    readonly slots: number,
+    readonly shared = false,
   ) {
-    if (slotsPerLayer < 1) throw new Error('the expert cache needs at least one slot per layer');
-    this.#slots = Array.from({ length: layers }, () => new Array<number>(slotsPerLayer).fill(-1));
-    this.#lastUse = Array.from({ length: layers }, () => new Array<number>(slotsPerLayer).fill(-1));
+    if (slots < 1) throw new Error('the expert cache needs at least one slot per layer');
+    this.capacity = shared ? Math.ceil(slots / layers) : slots;
+    const groups = shared ? 1 : layers;
+    this.#keys = Array.from({ length: groups }, () => new Array<number>(slots).fill(-1));
+    this.#lastUse = Array.from({ length: groups }, () => new Array<number>(slots).fill(-1));
+  }
+
+  /**
+   * Experts one layer loads and runs at once (its waves): its own slots, or its share of a pool
+   * (rounded up).
+   * A wider wave in a pool would evict the other layers' experts, which are needed sooner than
+   * this layer's own (already run) ones.
+   */
+  readonly capacity: number;
+
+  #group(layer: number): number {
+    return this.shared ? 0 : layer;
   }
 
   slotOf(layer: number, expert: number): number {
-    return this.#slots[layer]!.indexOf(expert);
+    return this.#keys[this.#group(layer)]!.indexOf(layer * this.experts + expert);
   }
 
-  /** Experts resident in a layer's slots, by slot (-1 = empty). */
-  resident(layer: number): readonly number[] {
-    return this.#slots[layer]!;
+  /** A layer's experts by slot of its group (-1 = empty or another layer's). */
+  resident(layer: number): number[] {
+    const E = this.experts;
+    return this.#keys[this.#group(layer)]!.map((k) =>
+      k >= 0 && Math.floor(k / E) === layer ? k % E : -1,
+    );
+  }
+
+  /** Whether the slot may be given to `layer` now (not an expert this step has pinned). */
+  #evictable(layer: number, key: number, pinned: ReadonlySet<number>): boolean {
+    return key < 0 || Math.floor(key / this.experts) !== layer || !pinned.has(key % this.experts);
   }
 
   #place(layer: number, expert: number, pinned: ReadonlySet<number>, need?: Need): number {
-    const slots = this.#slots[layer]!;
-    let victim = slots.indexOf(-1);
+    const g = this.#group(layer);
+    const keys = this.#keys[g]!;
+    const E = this.experts;
+    const L = this.layers;
+    // A free slot goes first while the layer holds less than its share; after that it ranks just
+    // below the layer's own experts (so a pool's spare slots still fill up).
+    const held = keys.filter((k) => k >= 0 && Math.floor(k / E) === layer).length;
+    const freeTurns = held < this.capacity ? L + 1 : L - 0.5;
+    let victim = -1;
+    let best = [Infinity, Infinity, Infinity];
+    keys.forEach((k, s) => {
+      if (!this.#evictable(layer, k, pinned)) return;
+      const owner = Math.floor(k / E);
+      // Turns until the owner runs again; this layer's unpinned experts have run (or are not
+      // needed) this step, so their next use is a whole cycle away.
+      const turns = k < 0 ? freeTurns : owner === layer ? L : (owner - layer + L) % L;
+      const key = [
+        -turns,
+        k >= 0 && owner === layer && need ? need(k % E) : 0,
+        this.#lastUse[g]![s]!,
+      ];
+      const better = key.findIndex((v, i) => v !== best[i]);
+      if (better >= 0 && key[better]! < best[better]!) {
+        best = key;
+        victim = s;
+      }
+    });
     if (victim < 0) {
-      let best = [Infinity, Infinity];
-      slots.forEach((e, s) => {
-        if (pinned.has(e)) return;
-        const key = [need ? need(e) : 0, this.#lastUse[layer]![s]!];
-        if (key[0]! < best[0]! || (key[0] === best[0] && key[1]! < best[1]!)) {
-          best = key;
-          victim = s;
-        }
-      });
+      throw new Error(`layer ${layer}: all ${keys.length} expert slots are pinned by this step`);
     }
-    if (victim < 0) {
-      throw new Error(`layer ${layer}: all ${slots.length} expert slots are pinned by this step`);
-    }
-    this.#prefetched.delete(`${layer}:${slots[victim]}`);
-    slots[victim] = expert;
+    this.#prefetched.delete(keys[victim]!);
+    keys[victim] = layer * E + expert;
     return victim;
   }
 
@@ -92,9 +139,9 @@ export class ExpertCache {
       slot = this.#place(layer, expert, pinned, need);
     } else {
       this.hits++;
-      if (this.#prefetched.delete(`${layer}:${expert}`)) this.prefetchUsed++;
+      if (this.#prefetched.delete(layer * this.experts + expert)) this.prefetchUsed++;
     }
-    this.#lastUse[layer]![slot] = this.#tick;
+    this.#lastUse[this.#group(layer)]![slot] = this.#tick;
     return { slot, load };
   }
 
@@ -107,12 +154,12 @@ export class ExpertCache {
   ): Acquired | null {
     const resident = this.slotOf(layer, expert);
     if (resident >= 0) return null;
-    const free = this.#slots[layer]!.some((e) => !pinned.has(e));
-    if (!free) return null;
+    const keys = this.#keys[this.#group(layer)]!;
+    if (!keys.some((k) => this.#evictable(layer, k, pinned))) return null;
     this.#tick++;
     const slot = this.#place(layer, expert, pinned, need);
-    this.#lastUse[layer]![slot] = this.#tick;
-    this.#prefetched.add(`${layer}:${expert}`);
+    this.#lastUse[this.#group(layer)]![slot] = this.#tick;
+    this.#prefetched.add(layer * this.experts + expert);
     this.prefetches++;
     return { slot, load: true };
   }
@@ -120,7 +167,7 @@ export class ExpertCache {
   /**
    * Prefetches `candidates` in order into slots holding none of `keep` (the experts a step is
    * predicted to need: a resident one is already a hit and must not make room for another), until
-   * no such slot is left. Returns the experts copied in and their slots.
+   * the layer holds `capacity` of them or no such slot is left. Returns the experts copied in and their slots.
    */
   prefetchPredicted(
     layer: number,
@@ -132,6 +179,7 @@ export class ExpertCache {
     const loaded: { expert: number; slot: number }[] = [];
     for (const expert of candidates) {
       if (pinned.has(expert)) continue;
+      if (pinned.size >= this.capacity) break;
       pinned.add(expert);
       const got = this.prefetch(layer, expert, pinned, need);
       if (!got) break;
@@ -146,30 +194,54 @@ export class ExpertCache {
   }
 }
 
-/** Slots per layer from a byte budget or an explicit count (all-gpu: every expert). */
-export function slotsPerLayer(options: {
+export interface CacheLayout {
+  /** Slots per MoE layer, or (shared) in the one pool all layers use. */
+  slots: number;
+  shared: boolean;
+}
+
+/**
+ * The GPU expert slots: all-gpu gives every expert its own; `expertsPerLayer` or a byte budget
+ * that holds at least one expert per MoE layer gives each layer its own slots; `sharedSlots`, or a
+ * budget below one expert per layer, gives one pool shared by all layers.
+ */
+export function cacheLayout(options: {
   policy: Policy;
   experts: number;
   moeLayers: number;
   expertBytes: number;
   expertsPerLayer?: number | undefined;
+  sharedSlots?: number | undefined;
   budgetBytes?: number | undefined;
-}): number {
-  if (options.policy === 'all-gpu') return options.experts;
+}): CacheLayout {
+  const { experts, moeLayers } = options;
+  const pool = (slots: number): CacheLayout => ({
+    slots: Math.min(slots, experts * moeLayers),
+    shared: true,
+  });
+  if (options.policy === 'all-gpu') return { slots: experts, shared: false };
+  const given = [options.expertsPerLayer, options.sharedSlots, options.budgetBytes];
+  if (given.filter((v) => v !== undefined).length > 1) {
+    throw new Error(
+      'give one of --gpu-experts-per-layer, --gpu-expert-slots and --gpu-expert-budget',
+    );
+  }
   if (options.expertsPerLayer !== undefined)
-    return Math.min(options.experts, options.expertsPerLayer);
+    return { slots: Math.min(experts, options.expertsPerLayer), shared: false };
+  if (options.sharedSlots !== undefined) return pool(options.sharedSlots);
   if (options.budgetBytes !== undefined) {
-    const slots = Math.floor(options.budgetBytes / options.expertBytes / options.moeLayers);
-    if (slots < 1) {
+    const total = Math.floor(options.budgetBytes / options.expertBytes);
+    if (total < 1) {
       throw new Error(
-        `a GPU expert budget of ${options.budgetBytes} bytes holds no expert per layer ` +
-          `(one expert is ${options.expertBytes} bytes, ${options.moeLayers} MoE layers)`,
+        `a GPU expert budget of ${options.budgetBytes} bytes holds no expert ` +
+          `(one expert is ${options.expertBytes} bytes): raise --gpu-expert-budget`,
       );
     }
-    return Math.min(options.experts, slots);
+    const perLayer = Math.floor(total / moeLayers);
+    return perLayer >= 1 ? { slots: Math.min(experts, perLayer), shared: false } : pool(total);
   }
   throw new Error(
-    `policy '${options.policy}' needs --gpu-experts-per-layer or --gpu-expert-budget`,
+    `policy '${options.policy}' needs --gpu-experts-per-layer, --gpu-expert-slots or --gpu-expert-budget`,
   );
 }
 

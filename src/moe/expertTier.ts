@@ -1,7 +1,7 @@
 /**
  * Routed experts' memory: the host tier (one `HostBuffer` per expert, `MAP_WRITE | COPY_SRC`,
  * filled once at load straight from the checkpoint's byte ranges) and the GPU slots the cache
- * policy fills from it with `copyBufferToBuffer`. In `gpu-only` mode (policy all-gpu) there is no
+ * policy fills from it with `copyBufferToBuffer` (per layer, or one pool every layer points at). In `gpu-only` mode (policy all-gpu) there is no
  * host tier: a layer's experts are uploaded once, side by side, into as few chunk buffers as the
  * storage-binding limit allows (slot = expert), so one dispatch per chunk can run whichever experts
  * the router picked on the GPU, without the host reading the routes.
@@ -9,6 +9,7 @@
 import { HostBuffer, storageUsage } from '../runtime/buffers.ts';
 import type { CommandBatch } from '../runtime/commands.ts';
 import { expertBytes } from './config.ts';
+import type { CacheLayout } from './expertCache.ts';
 import type { WeightSource } from './weights.ts';
 
 /** Where a slot's weights are: a buffer and the u32-word offset of its gate rows. */
@@ -39,7 +40,7 @@ export class ExpertTier {
     device: GPUDevice,
     weights: WeightSource,
     mode: 'gpu-only' | 'host',
-    slotsPerLayer: number,
+    layout: CacheLayout,
     onLoad?: (done: number, total: number) => void,
     /** gpu-only: largest chunk (default: the device's storage-binding limit). */
     chunkBytes = device.limits.maxStorageBufferBindingSize,
@@ -92,10 +93,16 @@ export class ExpertTier {
         host[l]!.push(buffer);
         onLoad?.(++done, total);
       }
-      for (let s = 0; s < slotsPerLayer; s++) {
+      // A shared pool: every MoE layer's slot list is the same buffers.
+      const owned = layout.shared ? slots.find((list) => list.length > 0) : undefined;
+      if (owned) {
+        slots[l] = owned;
+        continue;
+      }
+      for (let s = 0; s < layout.slots; s++) {
         slots[l]!.push(
           device.createBuffer({
-            label: `expert slot ${l}.${s}`,
+            label: layout.shared ? `expert pool slot ${s}` : `expert slot ${l}.${s}`,
             size: bytes,
             usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
           }),
@@ -129,7 +136,12 @@ export class ExpertTier {
   /** GPU bytes held by expert slots. */
   get gpuBytes(): number {
     const chunked = this.chunkList.flat().reduce((a, c) => a + c.buffer.size, 0);
-    return chunked + this.slots.reduce((a, layer) => a + layer.length * this.expertBytes, 0);
+    return chunked + this.#slotBuffers().size * this.expertBytes;
+  }
+
+  /** Each slot buffer once (a shared pool appears in every layer's list). */
+  #slotBuffers(): Set<GPUBuffer> {
+    return new Set(this.slots.flat());
   }
 
   /** Host-tier bytes. */
@@ -139,7 +151,7 @@ export class ExpertTier {
 
   destroy(): void {
     for (const layer of this.host) for (const b of layer) b.destroy();
-    for (const layer of this.slots) for (const b of layer) b.destroy();
+    for (const b of this.#slotBuffers()) b.destroy();
     for (const chunk of this.chunkList.flat()) chunk.buffer.destroy();
   }
 }

@@ -1,8 +1,8 @@
 /**
  * The WebGPU MoE engine. Dense weights live on the GPU as packed f16; routed experts live in a host
  * tier of `MAP_WRITE | COPY_SRC` buffers filled once at load (48-50 GB/s to the GPU on the H100,
- * vs ~1 GB/s through writeBuffer) and are copied into per-layer GPU slots by the policy in
- * `expertCache.ts` (`all-gpu` skips the host tier and fills every slot at load).
+ * vs ~1 GB/s through writeBuffer) and are copied into GPU slots (per layer, or one shared pool) by
+ * the policy in `expertCache.ts` (`all-gpu` skips the host tier and fills every slot at load).
  *
  * A step runs all its tokens (any mix of prefill and decode, several sequences) layer by layer in
  * as few submits as the routing allows: everything up to a MoE layer's router is one submit, whose
@@ -23,7 +23,7 @@ import {
   type TokenPlace,
   type TokenRoute,
 } from './engine.ts';
-import { ExpertCache, type Need, type Policy, slotsPerLayer } from './expertCache.ts';
+import { cacheLayout, ExpertCache, type Need, type Policy } from './expertCache.ts';
 import type { RouteAdvisor, StepPlan } from './expertflow/advisor.ts';
 import { MoeOps } from './gpuOps.ts';
 import { ExpertTier } from './expertTier.ts';
@@ -33,6 +33,8 @@ import type { WeightSource } from './weights.ts';
 export interface GpuEngineOptions {
   policy: Policy;
   expertsPerLayer?: number | undefined;
+  /** One pool of this many expert slots shared by all MoE layers. */
+  sharedSlots?: number | undefined;
   budgetBytes?: number | undefined;
   maxSequences?: number;
   maxPositions?: number;
@@ -196,12 +198,13 @@ export class GpuMoeEngine implements MoeEngine {
       throw new Error(`--max-context ${maxPositions} exceeds the attention kernel's 3072`);
     const maxStepTokens = options.maxStepTokens ?? 256;
     const moeLayers = spec.layerKinds.filter((k) => k === 'moe').length;
-    const slots = slotsPerLayer({
+    const layout = cacheLayout({
       policy: options.policy,
       experts: spec.numExperts,
       moeLayers,
       expertBytes: expertBytes(spec),
       expertsPerLayer: options.expertsPerLayer,
+      sharedSlots: options.sharedSlots,
       budgetBytes: options.budgetBytes,
     });
     const f32 = (data: Float32Array, label: string): GPUBuffer =>
@@ -264,7 +267,7 @@ export class GpuMoeEngine implements MoeEngine {
       gpu,
       weights,
       options.policy === 'all-gpu' ? 'gpu-only' : 'host',
-      slots,
+      layout,
       options.onLoad,
       options.expertChunkBytes,
     );
@@ -314,7 +317,7 @@ export class GpuMoeEngine implements MoeEngine {
       maxPositions,
       maxStepTokens,
       options.policy,
-      new ExpertCache(spec.layers, spec.numExperts, slots),
+      new ExpertCache(spec.layers, spec.numExperts, layout.slots, layout.shared),
       gpu,
       ops,
       layers,
@@ -455,9 +458,13 @@ export class GpuMoeEngine implements MoeEngine {
       T * K <= spec.numExperts;
     const places = observe || this.routeOverride ? placesOf(slotPos) : [];
     const plan = this.policy === 'expertflow' ? this.advisor!.plan(chunk) : null;
-    if (plan) this.#prefetchAdvised(batch, plan, moeLayers);
+    // Per-layer slots take every layer's prediction up front; a shared pool cannot hold them all,
+    // so each layer's predicted experts come in just before that layer runs.
+    if (plan && !this.cache.shared) this.#prefetchAdvised(batch, plan, moeLayers);
     for (let l = 0; l < spec.layers; l++) {
       const w = this.layers[l]!;
+      if (plan && this.cache.shared && spec.layerKinds[l] === 'moe')
+        this.#prefetchAdvised(batch, plan, [l]);
       this.#attention(batch, w, T, posOffset);
       ops.rmsNorm(batch, s.x, w.postNorm, s.xn, T, H, spec.rmsEps);
       if (spec.layerKinds[l] === 'dense') {
@@ -784,8 +791,8 @@ export class GpuMoeEngine implements MoeEngine {
       ...ranked.filter((e) => !resident.has(e)).sort((a, b) => rank(a) - rank(b) || a - b),
     ];
     let region = 0;
-    for (let w = 0; w < active.length; w += this.cache.slotsPerLayer) {
-      const wave = active.slice(w, w + this.cache.slotsPerLayer);
+    for (let w = 0; w < active.length; w += this.cache.capacity) {
+      const wave = active.slice(w, w + this.cache.capacity);
       const pinned = new Set(wave);
       let loads = 0;
       const slots = wave.map((e) => {
@@ -863,7 +870,7 @@ export class GpuMoeEngine implements MoeEngine {
   }
 
   #prefetch(batch: CommandBatch, layer: number, predicted: Uint32Array): void {
-    const wanted = [...new Set(predicted)].sort((a, b) => a - b).slice(0, this.cache.slotsPerLayer);
+    const wanted = [...new Set(predicted)].sort((a, b) => a - b).slice(0, this.cache.capacity);
     const pinned = new Set(wanted);
     for (const e of wanted) {
       const got = this.cache.prefetch(layer, e, pinned);

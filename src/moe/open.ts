@@ -39,6 +39,7 @@ export interface OpenModelOptions {
   device: DevicePreference;
   policy: Policy;
   expertsPerLayer?: number | undefined;
+  sharedSlots?: number | undefined;
   budgetBytes?: number | undefined;
   maxSequences: number;
   maxContext: number;
@@ -84,6 +85,7 @@ export async function openModel(options: OpenModelOptions): Promise<OpenModel> {
         policy: options.policy,
         ...(advisor ? { advisor } : {}),
         expertsPerLayer: options.expertsPerLayer,
+        sharedSlots: options.sharedSlots,
         budgetBytes: options.budgetBytes,
         maxSequences: options.maxSequences,
         maxPositions: options.maxContext,

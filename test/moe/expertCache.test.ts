@@ -1,8 +1,9 @@
 // The offloading policies' bookkeeping: LRU eviction order, pinned experts never evicted, prefetch
-// hits counted only when used, and slot counts from budgets.
+// hits counted only when used, a pool shared by all layers evicting by layer turn, and slot
+// layouts from budgets.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ExpertCache, parseBytes, slotsPerLayer } from '../../src/moe/expertCache.ts';
+import { cacheLayout, ExpertCache, parseBytes } from '../../src/moe/expertCache.ts';
 
 describe('expert cache', () => {
   it('evicts the least recently used unpinned expert of the layer', () => {
@@ -62,18 +63,71 @@ describe('expert cache', () => {
     assert.equal(cache.hitRatio(), 0.5);
   });
 
-  it('slots per layer from a budget or a count', () => {
+  it('a shared pool evicts the expert whose layer runs again last (own experts: a cycle away)', () => {
+    const cache = new ExpertCache(4, 8, 3, true);
+    assert.equal(cache.capacity, 1, 'a wave is the share of the pool, rounded up');
+    assert.equal(new ExpertCache(4, 8, 9, true).capacity, 3);
+    assert.deepEqual(cache.acquire(0, 1, new Set([1])), { slot: 0, load: true });
+    // Layer 0 holds its share: its own 1 has run, so it goes (the free slots are others' share).
+    assert.deepEqual(cache.acquire(0, 2, new Set([2])), { slot: 0, load: true });
+    assert.deepEqual(cache.acquire(1, 3, new Set([3])), { slot: 1, load: true });
+    assert.deepEqual(cache.acquire(2, 4, new Set([4])), { slot: 2, load: true });
+    // From layer 3, layer 2 runs again in 3 turns, layer 1 in 2, layer 0 in 1: layer 2's 4 goes.
+    assert.deepEqual(cache.acquire(3, 5, new Set([5])), { slot: 2, load: true });
+    assert.deepEqual(cache.resident(0), [2, -1, -1]);
+    assert.deepEqual(cache.resident(2), [-1, -1, -1]);
+    assert.deepEqual(cache.resident(3), [-1, -1, 5]);
+    // Next step: layers 0 and 1 hit, with fewer slots than layers (plain LRU would evict the
+    // oldest, the very expert needed next, and never hit on this cycle).
+    assert.deepEqual(cache.acquire(0, 2, new Set([2])), { slot: 0, load: false });
+    assert.deepEqual(cache.acquire(1, 3, new Set([3])), { slot: 1, load: false });
+    // Spare slots of a pool that is no multiple of the layers still fill up.
+    const spare = new ExpertCache(2, 8, 3, true);
+    assert.equal(spare.capacity, 2);
+    for (const [layer, expert] of [
+      [0, 1],
+      [0, 2],
+      [1, 3],
+    ] as const)
+      spare.acquire(layer, expert, new Set([expert]));
+    assert.deepEqual(spare.resident(0), [1, 2, -1]);
+    assert.deepEqual(spare.resident(1), [-1, -1, 3]);
+    // Only a layer's own pinned experts are safe; with every slot pinned, a clear error.
+    const two = new ExpertCache(2, 8, 2, true);
+    two.acquire(0, 1, new Set([1]));
+    two.acquire(1, 2, new Set([2]));
+    assert.deepEqual(two.acquire(1, 3, new Set([2, 3])), { slot: 0, load: true }, 'layer 0 goes');
+    assert.deepEqual(two.resident(1), [3, 2]);
+    assert.throws(() => two.acquire(1, 4, new Set([2, 3, 4])), /all 2 expert slots are pinned/);
+    assert.equal(two.prefetch(1, 4, new Set([2, 3])), null, 'no slot a prefetch may take');
+  });
+
+  it('slot layouts from a budget or a count', () => {
     const base = { experts: 8, moeLayers: 4, expertBytes: 100 };
-    assert.equal(slotsPerLayer({ ...base, policy: 'all-gpu' }), 8);
-    assert.equal(slotsPerLayer({ ...base, policy: 'lru', expertsPerLayer: 2 }), 2);
-    assert.equal(slotsPerLayer({ ...base, policy: 'lru', budgetBytes: 1250 }), 3);
+    const perLayer = (slots: number) => ({ slots, shared: false });
+    assert.deepEqual(cacheLayout({ ...base, policy: 'all-gpu' }), perLayer(8));
+    assert.deepEqual(cacheLayout({ ...base, policy: 'lru', expertsPerLayer: 2 }), perLayer(2));
+    assert.deepEqual(cacheLayout({ ...base, policy: 'lru', budgetBytes: 1250 }), perLayer(3));
+    // Below one expert per layer, a budget becomes one shared pool.
+    assert.deepEqual(cacheLayout({ ...base, policy: 'lru', budgetBytes: 300 }), {
+      slots: 3,
+      shared: true,
+    });
+    assert.deepEqual(cacheLayout({ ...base, policy: 'expertflow', sharedSlots: 99 }), {
+      slots: 32,
+      shared: true,
+    });
     assert.throws(
-      () => slotsPerLayer({ ...base, policy: 'lru', budgetBytes: 300 }),
-      /holds no expert/,
+      () => cacheLayout({ ...base, policy: 'lru', budgetBytes: 99 }),
+      /holds no expert .*raise --gpu-expert-budget/,
     );
     assert.throws(
-      () => slotsPerLayer({ ...base, policy: 'lookahead' }),
-      /needs --gpu-experts-per-layer/,
+      () => cacheLayout({ ...base, policy: 'lru', expertsPerLayer: 2, sharedSlots: 3 }),
+      /give one of/,
+    );
+    assert.throws(
+      () => cacheLayout({ ...base, policy: 'lookahead' }),
+      /needs --gpu-experts-per-layer, --gpu-expert-slots or --gpu-expert-budget/,
     );
     assert.equal(parseBytes('2GiB'), 2 * 2 ** 30);
     assert.equal(parseBytes('1.5GB'), 1.5e9);

@@ -181,6 +181,61 @@ describe('cache simulation', () => {
   });
 });
 
+describe('cache simulation, one pool shared by all layers', () => {
+  it('misses as Belady does on a cyclic pattern (plain LRU would miss every access)', () => {
+    // 3 layers, each routes every token to its expert 0: a cycle of 3 experts through the pool.
+    const n = 9;
+    const data: RouteExamples = {
+      numExperts: 2,
+      topK: 1,
+      moeLayers: 3,
+      sequences: [
+        {
+          tokens: new Array<number>(n).fill(5),
+          promptLength: 1,
+          experts: new Uint16Array(3 * n),
+          domain: 'x',
+        },
+      ],
+    };
+    const misses = [1, 2, 3].map(
+      (sharedSlots) =>
+        simulateCache({ data, batch: 1, slotsPerLayer: 1, sharedSlots, policy: 'lru' })
+          .onDemandLoads,
+    );
+    // 8 decode steps x 3 layers: 1 slot misses all 24, 2 slots half (MIN for a cycle of 3), 3 none.
+    assert.deepEqual(misses, [24, 12, 0]);
+  });
+
+  it('a pool of k slots per layer, run in fair-share waves, equals k slots per layer', () => {
+    const data = randomTrace(5, 8, 3, 8, 2);
+    const predicted = perfectPredictions(data);
+    for (const batch of [1, 4])
+      for (const k of [1, 2, 3])
+        for (const policy of ['lru', 'oracle', 'expertflow'] as const) {
+          const common = { data, batch, policy, predicted, slotsPerLayer: k };
+          const perLayer = simulateCache(common);
+          const pooled = simulateCache({ ...common, sharedSlots: k * data.moeLayers });
+          const pick = (r: typeof perLayer) => [r.hits, r.onDemandLoads, r.prefetchLoads];
+          assert.deepEqual(pick(pooled), pick(perLayer), `${policy} batch ${batch} k ${k}`);
+        }
+  });
+
+  it('a perfect predictor prefetches the misses away; every policy sees the same routes', () => {
+    const data = randomTrace(4, 8, 3, 8, 2);
+    const predicted = perfectPredictions(data);
+    for (const batch of [1, 4]) {
+      const common = { data, batch, slotsPerLayer: 1, sharedSlots: 8 };
+      const lru = simulateCache({ ...common, policy: 'lru' });
+      const ef = simulateCache({ ...common, policy: 'expertflow', predicted, horizon: 'online' });
+      assert.equal(ef.sharedSlots, 8);
+      assert.equal(ef.accesses, lru.accesses);
+      assert.ok(ef.hitRatio > lru.hitRatio, `batch ${batch}: ${ef.hitRatio} vs ${lru.hitRatio}`);
+      if (batch === 1) assert.equal(ef.onDemandLoads, 0);
+    }
+  });
+});
+
 describe('expertflow policy', () => {
   it('refuses to open a model without a predictor, naming the flag', async () => {
     const { openModel } = await import('../../src/moe/open.ts');

@@ -113,15 +113,18 @@ describe('WGSL MoE engine', { skip }, () => {
   }
 
   for (const arch of SUPPORTED_ARCHS) {
-    it(`${arch}: greedy tokens and routes identical under all-gpu, lru, lookahead and expertflow`, async () => {
+    it(`${arch}: greedy tokens and routes identical under all-gpu, lru, lookahead and expertflow (per-layer slots and a shared pool)`, async () => {
       const checkpoint = await tiny(arch);
       const runs: Record<string, { tokens: number[][]; routes: string[]; engine: GpuMoeEngine }> =
         {};
-      const policies: [Policy, number | undefined][] = [
-        ['all-gpu', undefined],
-        ['lru', 2],
-        ['lookahead', 3],
-        ['expertflow', 2],
+      // [run name, policy, slots per layer, shared pool]
+      const policies: [string, Policy, number | undefined, number | undefined][] = [
+        ['all-gpu', 'all-gpu', undefined, undefined],
+        ['lru', 'lru', 2, undefined],
+        ['lookahead', 'lookahead', 3, undefined],
+        ['expertflow', 'expertflow', 2, undefined],
+        ['lru pool', 'lru', undefined, 3],
+        ['expertflow pool', 'expertflow', undefined, 2],
       ];
       const spec = checkpoint.spec;
       const moeLayers = spec.layerKinds.flatMap((k, l) => (k === 'moe' ? [l] : []));
@@ -140,10 +143,11 @@ describe('WGSL MoE engine', { skip }, () => {
         predictorSource(new RoutePredictor(shape, predictorInitialValues(shape, 1))),
         { moeLayers, experts: spec.numExperts, topK: spec.topK, prefetch: true },
       );
-      for (const [policy, expertsPerLayer] of policies) {
+      for (const [name, policy, expertsPerLayer, sharedSlots] of policies) {
         const engine = await GpuMoeEngine.load(gpu!.gpu, checkpoint, {
           policy,
           expertsPerLayer,
+          sharedSlots,
           ...(policy === 'expertflow' ? { advisor } : {}),
           maxSequences: 2,
           maxPositions: 64,
@@ -157,8 +161,16 @@ describe('WGSL MoE engine', { skip }, () => {
           PROMPTS.map((prompt) => ({ prompt, maxTokens: 12 })),
           { observe },
         );
-        runs[policy] = { tokens: results.map((r) => r.tokens), routes, engine };
+        runs[name] = { tokens: results.map((r) => r.tokens), routes, engine };
       }
+      for (const name of ['lru pool', 'expertflow pool']) {
+        assert.deepEqual(runs[name]!.tokens, runs['all-gpu']!.tokens, name);
+        assert.deepEqual(runs[name]!.routes, runs['all-gpu']!.routes, name);
+        assert.ok(runs[name]!.engine.cache.shared);
+      }
+      // The pool's slots exist once, not once per layer.
+      const expertBytes = runs.lru!.engine.counters().expertGpuBytes / (2 * moeLayers.length);
+      assert.equal(runs['lru pool']!.engine.counters().expertGpuBytes, 3 * expertBytes);
       assert.deepEqual(runs.lru!.tokens, runs['all-gpu']!.tokens);
       assert.deepEqual(runs.lookahead!.tokens, runs['all-gpu']!.tokens);
       assert.deepEqual(runs.lru!.routes, runs['all-gpu']!.routes);

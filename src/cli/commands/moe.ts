@@ -38,6 +38,7 @@ const engineSchema = {
   model: z.string().min(1),
   policy: z.enum(POLICIES).default('all-gpu'),
   gpuExpertsPerLayer: positiveInt.optional(),
+  gpuExpertSlots: positiveInt.optional(),
   gpuExpertBudget: z.string().optional(),
   maxContext: positiveInt.default(1024),
   predictor: z.string().optional(),
@@ -53,8 +54,12 @@ function addEngineOptions(command: Command): Command {
       'GPU expert slots per MoE layer (lru, lookahead, expertflow)',
     )
     .option(
+      '--gpu-expert-slots <n>',
+      'GPU expert slots in one pool shared by all MoE layers (lru, lookahead, expertflow)',
+    )
+    .option(
       '--gpu-expert-budget <bytes>',
-      'GPU bytes for routed experts, e.g. 2GiB (lru, lookahead)',
+      'GPU bytes for routed experts, e.g. 2GiB; below one expert per layer: a shared pool',
     )
     .option('--max-context <n>', 'KV-cache positions per sequence', '1024')
     .option('--predictor <file>', 'routing-path predictor for --policy expertflow')
@@ -71,6 +76,7 @@ async function openFor(
     device: o.device as DevicePreference,
     policy: o.policy,
     expertsPerLayer: o.gpuExpertsPerLayer,
+    sharedSlots: o.gpuExpertSlots,
     budgetBytes: o.gpuExpertBudget === undefined ? undefined : parseBytes(o.gpuExpertBudget),
     maxSequences,
     maxContext: o.maxContext,

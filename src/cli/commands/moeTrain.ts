@@ -86,6 +86,7 @@ const CacheSimOptions = z.object({
   predictor: z.string().min(1),
   batch: z.string().default('1,4'),
   slots: z.string().default('1,2,3,4,5,6,7,8'),
+  shared: z.boolean().optional(),
   out: z.string().min(1),
   json: jsonFlag,
 });
@@ -105,6 +106,7 @@ export function registerTrain(moe: Command): void {
     .requiredOption('--predictor <file>', 'predictor.safetensors (moe train-predictor)')
     .option('--batch <list>', 'batch sizes', '1,4')
     .option('--slots <list>', 'GPU expert slots per MoE layer', '1,2,3,4,5,6,7,8')
+    .option('--shared', '--slots are sizes of one pool shared by all MoE layers')
     .requiredOption('--out <dir>', 'folder for cache-sim.json and plots')
     .option('--json', 'print the report as JSON')
     .action(async (raw) => {
@@ -126,7 +128,9 @@ export function registerTrain(moe: Command): void {
         batches.length * slots.length * SWEEP_VARIANTS.length,
       );
       let done = 0;
-      const results = sweepCache(data, predicted, batches, slots, () => progress.update(++done));
+      const results = sweepCache(data, predicted, batches, slots, o.shared ?? false, () =>
+        progress.update(++done),
+      );
       progress.stop();
       const report = {
         trace: o.trace.replace(/^.*\//, ''),
@@ -139,7 +143,7 @@ export function registerTrain(moe: Command): void {
       else {
         for (const r of results)
           console.error(
-            `batch ${r.batch} slots ${r.slotsPerLayer} ${r.label}: hit ${r.hitRatio.toFixed(3)}, copies/step ${(r.loads / r.decodeSteps).toFixed(2)}`,
+            `batch ${r.batch} ${r.sharedSlots === null ? `slots ${r.slotsPerLayer}` : `pool ${r.sharedSlots}`} ${r.label}: hit ${r.hitRatio.toFixed(3)}, copies/step ${(r.loads / r.decodeSteps).toFixed(2)}`,
           );
         console.error(`wrote ${files.join(', ')}`);
       }

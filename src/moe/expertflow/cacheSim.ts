@@ -14,6 +14,8 @@
  *   predicted probabilities when the coming tokens are known (`offline`, a teacher-forced
  *   continuation), else the current tokens').
  * - `oracle`: no prefetch, hits first, evicts the expert whose next true use is furthest away.
+ * With `sharedSlots` all layers share one pool (the cache evicts by layer turn first, see
+ * expertCache.ts); `oracle` then applies Belady within the current layer only.
  * A hit is an expert resident when the router needs it (prefetched ones included, as the paper
  * counts); `loads` counts every copy (misses plus prefetches), the bytes that cross the bus.
  * Prefill is replayed (it fills the cache) but only decode steps are counted, as in the paper.
@@ -30,6 +32,8 @@ export interface SimOptions {
   data: RouteExamples;
   batch: number;
   slotsPerLayer: number;
+  /** Instead of slots per layer: one pool of this many slots shared by all layers. */
+  sharedSlots?: number;
   policy: SimPolicy;
   /** expertflow: per sequence, per token, predicted probabilities [L*E]. */
   predicted?: ArrayLike<number>[][];
@@ -53,6 +57,8 @@ export interface SimResult {
   policy: SimPolicy;
   batch: number;
   slotsPerLayer: number;
+  /** Size of the shared pool, or null (slots per layer). */
+  sharedSlots: number | null;
   scheduled: boolean;
   decodeSteps: number;
   accesses: number;
@@ -73,7 +79,10 @@ export function simulateCache(o: SimOptions): SimResult {
   const { moeLayers: L, numExperts: E, topK: K } = data;
   if (o.policy === 'expertflow' && !o.predicted)
     throw new Error('the expertflow policy needs predicted routes');
-  const cache = new ExpertCache(L, E, Math.min(E, o.slotsPerLayer));
+  const cache =
+    o.sharedSlots === undefined
+      ? new ExpertCache(L, E, Math.min(E, o.slotsPerLayer))
+      : new ExpertCache(L, E, Math.min(L * E, o.sharedSlots), true);
   const lookahead = o.lookahead ?? 8;
   const threshold = o.prefetchThreshold ?? 0;
   const truth = (s: number, t: number, l: number): Uint16Array =>
@@ -137,8 +146,8 @@ export function simulateCache(o: SimOptions): SimResult {
           ...order.filter((e) => !resident.has(e)).sort((a, b) => rank(a) - rank(b) || a - b),
         ];
       }
-      for (let w = 0; w < order.length; w += cache.slotsPerLayer) {
-        const wave = order.slice(w, w + cache.slotsPerLayer);
+      for (let w = 0; w < order.length; w += cache.capacity) {
+        const wave = order.slice(w, w + cache.capacity);
         const pinned = new Set(wave);
         for (const e of wave) {
           const { load } = cache.acquire(l, e, pinned, need);
@@ -216,7 +225,8 @@ export function simulateCache(o: SimOptions): SimResult {
   return {
     policy: o.policy,
     batch: o.batch,
-    slotsPerLayer: cache.slotsPerLayer,
+    slotsPerLayer: cache.shared ? 0 : cache.slots,
+    sharedSlots: cache.shared ? cache.slots : null,
     scheduled: o.schedule ?? false,
     decodeSteps,
     accesses,

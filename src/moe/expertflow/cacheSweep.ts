@@ -1,6 +1,6 @@
 /**
  * `driftflow moe cache-sim`: runs the trace-driven cache simulation for every policy over a range
- * of GPU budgets (expert slots per layer) and batch sizes, with the predictor's routes computed by
+ * of GPU budgets (expert slots per layer, or in one pool shared by all layers) and batch sizes, with the predictor's routes computed by
  * the plain-TS predictor exactly as the online cache would (one token at a time), and plots hit
  * ratio and copies per decode step against the budget.
  */
@@ -67,17 +67,16 @@ export function sweepCache(
   predicted: Float32Array[][],
   batches: number[],
   slots: number[],
+  shared: boolean,
   onResult?: (r: SimResult & { label: string }) => void,
 ): (SimResult & { label: string })[] {
   const results: (SimResult & { label: string })[] = [];
   for (const batch of batches)
-    for (const slotsPerLayer of slots)
+    for (const n of slots)
       for (const v of SWEEP_VARIANTS) {
         const { label, ...variant } = v;
-        const r = {
-          label,
-          ...simulateCache({ data, batch, slotsPerLayer, predicted, ...variant }),
-        };
+        const layout = shared ? { slotsPerLayer: 1, sharedSlots: n } : { slotsPerLayer: n };
+        const r = { label, ...simulateCache({ data, batch, ...layout, predicted, ...variant }) };
         results.push(r);
         onResult?.(r);
       }
@@ -91,6 +90,7 @@ export async function plotSweep(dir: string, report: SweepReport): Promise<strin
   const batches = [...new Set(report.results.map((r) => r.batch))];
   for (const batch of batches) {
     const rows = report.results.filter((r) => r.batch === batch);
+    const pooled = rows.some((r) => r.sharedSlots !== null);
     for (const [metric, pick, yLabel] of [
       ['hit-ratio', (r: SimResult) => r.hitRatio, 'hit ratio'],
       ['copies', (r: SimResult) => r.loads / r.decodeSteps, 'expert copies per decode step'],
@@ -99,14 +99,16 @@ export async function plotSweep(dir: string, report: SweepReport): Promise<strin
         const points = rows.filter((r) => r.label === v.label);
         return {
           label: v.label,
-          x: points.map((r) => r.slotsPerLayer),
+          x: points.map((r) => r.sharedSlots ?? r.slotsPerLayer),
           y: points.map(pick),
           dashed: v.policy === 'oracle',
         };
       });
       const svg = linePlotSvg(series, {
         title: `cache simulation, batch ${batch} (${report.trace})`,
-        xLabel: 'GPU expert slots per MoE layer',
+        xLabel: pooled
+          ? 'GPU expert slots shared by all MoE layers'
+          : 'GPU expert slots per MoE layer',
         yLabel,
       });
       files.push(...(await writePlot(join(dir, `cache-${metric}-batch${batch}`), svg)));
