@@ -25,6 +25,7 @@ import {
   type SimulationConfig,
   validateConfig,
 } from '../solvers/config.ts';
+import type { Integrator } from '../solvers/integrator.ts';
 import { BlowUpError, runSimulation } from '../solvers/run.ts';
 import { prepareFresh } from '../solvers/session.ts';
 import { SpectralGrid } from '../spectral/grid.ts';
@@ -45,6 +46,8 @@ export interface TuneOptions {
   /** Start of the averaging window (both runs). */
   from: number;
   dt: number;
+  /** Integrator of the candidate runs (default: the DNS's). */
+  integrator?: Integrator;
   /** Candidate end time (default: the DNS end time). */
   tEnd?: number;
   saveEvery: number;
@@ -124,6 +127,7 @@ export async function tuneClosure(options: TuneOptions) {
     ny: start.coarse.ny,
     scheme: 'spectral',
     dt: options.dt,
+    integrator: options.integrator ?? dns.config.integrator,
     tEnd: options.tEnd ?? dns.config.tEnd,
     saveEvery: options.saveEvery,
   };

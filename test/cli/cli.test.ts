@@ -174,12 +174,13 @@ describe('driftflow CLI', () => {
     const tune = driftflow(
       ...['closure', 'tune', '--closure', join(dir, 'fit'), '--dns', dns, '--from', '1'],
       ...['--dt', '0.05', '--save-every', '1', '--evaluations', '3', '--device', 'wasm'],
-      ...['--out', tunedDir, '--json'],
+      ...['--integrator', 'ifrk4', '--out', tunedDir, '--json'],
     );
     assert.equal(tune.code, 0, tune.stderr);
     const tuned = JSON.parse(readFileSync(join(tunedDir, 'closure.json'), 'utf8'));
     assert.equal(tuned.method, 'tune');
     assert.equal(tuned.tune.evaluations.length, 3);
+    assert.equal(tuned.tune.config.integrator, 'ifrk4');
     assert.deepEqual(tuned.started_from.coefficients, new Array(6).fill(0.01));
     const bestLoss = Math.min(...tuned.tune.evaluations.map((e: { loss: number }) => e.loss));
     assert.equal(tuned.tune.best.loss, bestLoss);

@@ -19,6 +19,7 @@ import { EHWC_TERMS, parseTerms } from '../../closure/terms.ts';
 import { tuneClosure } from '../../closure/tune.ts';
 import { deviceLabel, openDevice } from '../../runtime/device.ts';
 import { InvalidConfigError } from '../../solvers/config.ts';
+import { INTEGRATOR_HELP, type Integrator, INTEGRATORS } from '../../solvers/integrator.ts';
 import { deviceOption, jsonFlag, parseOptions, positiveInt } from '../options.ts';
 import { printJson } from '../output.ts';
 import { addHwRunOptions, HwRunOptions, hwConfig } from './hw.ts';
@@ -56,6 +57,7 @@ const TuneOptions = z.object({
   dns: z.string(),
   from: z.coerce.number().nonnegative(),
   dt: positive,
+  integrator: z.enum(INTEGRATORS as [Integrator, ...Integrator[]]),
   tEnd: positive.optional(),
   saveEvery: positive,
   evaluations: positiveInt,
@@ -242,6 +244,7 @@ export function register(program: Command): void {
     .requiredOption('--dns <file>', 'the DNS run file of the same regime, with snapshots')
     .option('--from <t>', 'start of the averaging window (DNS and candidates)', '300')
     .option('--dt <dt>', 'time step of the candidate runs', '0.025')
+    .option('--integrator <name>', `of the candidate runs: ${INTEGRATOR_HELP}`, 'rk4')
     .option('--t-end <t>', 'end time of the candidate runs (default: the DNS end time)')
     .option('--save-every <t>', 'snapshot interval of the candidates (for their spectra)', '10')
     .option('--evaluations <n>', 'number of candidate runs (the budget)', '40')
@@ -261,6 +264,7 @@ export function register(program: Command): void {
         dns: o.dns,
         from: o.from,
         dt: o.dt,
+        integrator: o.integrator,
         tEnd: o.tEnd,
         saveEvery: o.saveEvery,
         maxEvaluations: o.evaluations,
