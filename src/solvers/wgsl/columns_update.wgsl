@@ -90,22 +90,30 @@ fn bracket_at(t: u32, row: u32, col: u32, stride: u32) -> vec2<f32> {
   return 0.5 * (b + cconj(mirror));
 }
 
-// COUPLED = 1: slots 0..C−1 hold n's bracket columns, C..2C−1 Ω's.
-fn main_coupled(col0: u32, lid: u32) {
+// Loads columns col0..col0+C−1 of `fields` consecutive bracket fields from `first` on into
+// shared-memory slots (field f in slots f·C..f·C+C−1) and inverse-transforms them along y.
+fn inverse_columns(col0: u32, lid: u32, first: u32, fields: u32) {
   let size = NY * NCOLS;
   let stride = padded_length(NY) + 1u;
-  for (var e = lid; e < 2u * C * NY; e += WG) {
-    let t = e % (2u * C);
-    let row = e / (2u * C);
+  let slots = fields * C;
+  for (var e = lid; e < slots * NY; e += WG) {
+    let t = e % slots;
+    let row = e / slots;
     let col = col0 + t % C;
     var v = vec2<f32>(0.0);
     if (col < NCOLS) {
-      v = prod[(t / C) * size + row * NCOLS + col];
+      v = prod[(first + t / C) * size + row * NCOLS + col];
     }
     sh[t * stride + padded(row)] = v;
   }
   workgroupBarrier();
-  fft_shared(0u, stride, 2u * C, LOG_NY, p.tw_col, false, lid);
+  fft_shared(0u, stride, slots, LOG_NY, p.tw_col, false, lid);
+}
+
+// COUPLED = 1: slots 0..C−1 hold n's bracket columns, C..2C−1 Ω's.
+fn main_coupled(col0: u32, lid: u32) {
+  let stride = padded_length(NY) + 1u;
+  inverse_columns(col0, lid, 0u, 2u);
   for (var e = lid; e < C * NY; e += WG) {
     let t = e % C;
     let row = e / C;
@@ -136,18 +144,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   let field = wg.y;
   let size = NY * NCOLS;
   let stride = padded_length(NY) + 1u;
-  for (var e = lid; e < C * NY; e += WG) {
-    let t = e % C;
-    let row = e / C;
-    let col = col0 + t;
-    var v = vec2<f32>(0.0);
-    if (col < NCOLS) {
-      v = prod[field * size + row * NCOLS + col];
-    }
-    sh[t * stride + padded(row)] = v;
-  }
-  workgroupBarrier();
-  fft_shared(0u, stride, C, LOG_NY, p.tw_col, false, lid);
+  inverse_columns(col0, lid, field, 1u);
   for (var e = lid; e < C * NY; e += WG) {
     let t = e % C;
     let row = e / C;
