@@ -10,7 +10,7 @@ import { Transforms2d } from '../spectral/transforms2d.ts';
 import { type Integrator, STAGES } from './integrator.ts';
 import { applyPropagator, hwPropagators } from './propagator.ts';
 import {
-  closureMatrix,
+  closureMatrices,
   diagonalRate,
   forcingSpectrum,
   type ModelParams,
@@ -75,13 +75,7 @@ export class CpuSpectralStepper {
       integrating && params.kind === 'ns' ? this.#rate.map((l) => Math.exp((l * dt) / 2)) : null;
     this.#propagator = integrating && params.kind === 'hw' ? hwPropagators(params, grid, dt) : null;
     this.#forcing = forcingSpectrum(params, grid);
-    this.#closure =
-      params.kind === 'hw' && params.closure
-        ? Float64Array.from(
-            { length: 4 * grid.spectralSize },
-            (_, q) => closureMatrix(params, grid.k2[q >> 2]!)[q & 3]!,
-          )
-        : null;
+    this.#closure = closureMatrices(params, grid);
   }
 
   /** φ̂ of `fields` (see model.ts potentialOf), into the stepper's own buffer by default. */

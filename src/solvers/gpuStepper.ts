@@ -15,7 +15,7 @@ import { InvalidConfigError, type SimulationConfig } from './config.ts';
 import { quantityNames } from './diagnostics.ts';
 import { STAGES } from './integrator.ts';
 import { fftTwiddles, smallestRadix } from './gpuFft.ts';
-import { closureMatrix, forcingSpectrum, type ModelParams } from './model.ts';
+import { closureMatrices, forcingSpectrum, type ModelParams } from './model.ts';
 import { hwPropagators } from './propagator.ts';
 import type { Stepper } from './stepper.ts';
 
@@ -154,11 +154,8 @@ function linearData(config: SimulationConfig, grid: SpectralGrid): Float32Array 
   if (model.kind !== 'hw') return null;
   if (config.integrator === 'ifrk4')
     return Float32Array.from(hwPropagators(model, grid, config.dt));
-  if (!model.closure) return null;
-  return Float32Array.from(
-    { length: 4 * grid.spectralSize },
-    (_, q) => closureMatrix(model, grid.k2[q >> 2]!)[q & 3]!,
-  );
+  const closure = closureMatrices(model, grid);
+  return closure && Float32Array.from(closure);
 }
 
 type StepBuffers = Record<

@@ -47,6 +47,14 @@ export function closureMatrix(params: ModelParams, k2: number): [number, number,
   return m;
 }
 
+/** The closure's matrix of every mode (nn, nw, wn, ww per mode), or null without a closure. */
+export function closureMatrices(params: ModelParams, grid: SpectralGrid): Float64Array | null {
+  if (params.kind !== 'hw' || !params.closure) return null;
+  const out = new Float64Array(4 * grid.spectralSize);
+  grid.k2.forEach((k2, i) => out.set(closureMatrix(params, k2), 4 * i));
+  return out;
+}
+
 /** A complex 2x2 matrix [[a, b], [c, d]], row-major, each entry (re, im). */
 export type Matrix2 = [[number, number], [number, number], [number, number], [number, number]];
 
