@@ -16,7 +16,7 @@ import { prepareCoarseData } from '../../closure/prepare.ts';
 import { writeClosureReport } from '../../closure/report.ts';
 import { signedPercent } from '../../closure/reportStats.ts';
 import { EHWC_TERMS, parseTerms } from '../../closure/terms.ts';
-import { tuneClosure } from '../../closure/tune.ts';
+import { SPECTRUM_LOSSES, tuneClosure } from '../../closure/tune.ts';
 import { deviceLabel, openDevice } from '../../runtime/device.ts';
 import { InvalidConfigError } from '../../solvers/config.ts';
 import { INTEGRATOR_HELP, type Integrator, INTEGRATORS } from '../../solvers/integrator.ts';
@@ -62,6 +62,12 @@ const TuneOptions = z.object({
   saveEvery: positive,
   evaluations: positiveInt,
   step: positive,
+  seeds: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, 'a comma-separated list of non-negative integers, e.g. 0,1')
+    .transform((list) => list.split(',').map(Number))
+    .optional(),
+  spectrumLoss: z.enum(SPECTRUM_LOSSES),
   device: deviceOption,
   threads: positiveInt.optional(),
   out: z.string(),
@@ -249,6 +255,12 @@ export function register(program: Command): void {
     .option('--save-every <t>', 'snapshot interval of the candidates (for their spectra)', '10')
     .option('--evaluations <n>', 'number of candidate runs (the budget)', '40')
     .option('--step <f>', 'initial simplex step as a fraction of each coefficient', '0.5')
+    .option('--seeds <list>', 'seeds of the runs averaged per candidate (default: the DNS seed)')
+    .option(
+      '--spectrum-loss <kind>',
+      'spectral part of the loss: mean (over ky) or worst (the worst ky, as the 1.5x target)',
+      'mean',
+    )
     .option('--device <device>', 'auto | webgpu | wasm', 'auto')
     .option('--threads <n>', 'CPU threads (default: all cores)')
     .requiredOption('--out <dir>', 'output folder (closure.json with the tuned coefficients)')
@@ -269,6 +281,8 @@ export function register(program: Command): void {
         saveEvery: o.saveEvery,
         maxEvaluations: o.evaluations,
         relativeStep: o.step,
+        seeds: o.seeds,
+        spectrumLoss: o.spectrumLoss,
         device,
         threads: o.threads,
         onEvaluation: (r, i, best) =>
