@@ -193,6 +193,7 @@ function describe(r: RunRecord) {
     samples: r.samples,
     snapshots: r.snapshots,
     averages: r.averages,
+    resolvedAverages: r.resolvedAverages,
     closure: r.config.model.kind === 'hw' ? (r.config.model.closure ?? null) : null,
     spectra: r.spectra
       ? Object.fromEntries(SPECTRUM_FIELDS.map((f) => [f, Array.from(r.spectra![f])]))
@@ -214,6 +215,7 @@ function html(s: Summary, plots: string[], images: string[]): string {
     'wall s',
     'speed-up',
     'targets',
+    'resolved modes: Γn, Γc, E, U vs DNS',
   ];
   const dnsRow = [
     s.dns.label,
@@ -226,6 +228,7 @@ function html(s: Summary, plots: string[], images: string[]): string {
     num(s.dns.wallSeconds, 3),
     '1',
     '',
+    s.dns.resolvedAverages ? AVERAGED.map((q) => num(s.dns.resolvedAverages![q])).join(', ') : '–',
   ];
   const runRows = s.runs.map((r) => [
     r.label,
@@ -236,13 +239,16 @@ function html(s: Summary, plots: string[], images: string[]): string {
     num(r.wallSeconds, 3),
     r.vsDns.speedup == null ? '–' : `${r.vsDns.speedup.toFixed(1)}x`,
     `averages ${r.targetsMet.averages ? 'met' : 'missed'}, spectra ${r.targetsMet.spectra ? 'met' : 'missed'}`,
+    r.vsDns.relativeResolved
+      ? AVERAGED.map((q) => signedPercent(r.vsDns.relativeResolved![q])).join(', ')
+      : '–',
   ]);
   const cell = (tag: string) => (v: unknown) =>
     `<${tag} style="border:1px solid #ccc;padding:3px 6px">${String(v)}</${tag}>`;
   return [
     '<!doctype html><meta charset="utf-8"><title>EHW-C report</title><body style="font-family:sans-serif">',
     `<h2>EHW-C report: ${s.runs.map((r) => r.label).join(', ')} vs DNS</h2>`,
-    `<p>Time averages over t ≥ ${s.from}; relative to the DNS in brackets. Spectrum factor: the largest max(r, 1/r), r = run / filtered DNS, over ky index 1..kmax of the coarse grid. Targets: averages within ${100 * s.targets.averagesWithin}%, spectra within a factor ${s.targets.spectrumFactor}. Wall-clock: seconds to the run's end time on its device (${s.dns.device} for the DNS); speed-up only for runs to the same end time.</p>`,
+    `<p>Time averages over t ≥ ${s.from}; relative to the DNS in brackets. Spectrum factor: the largest max(r, 1/r), r = run / filtered DNS, over ky index 1..kmax of the coarse grid. Targets: averages within ${100 * s.targets.averagesWithin}%, spectra within a factor ${s.targets.spectrumFactor}. Resolved modes: the averages over the snapshots of the modes the coarse grid keeps (the DNS filtered to them), which leave out the DNS's sub-grid part; the targets use the DNS's own averages. Wall-clock: seconds to the run's end time on its device (${s.dns.device} for the DNS); speed-up only for runs to the same end time.</p>`,
     '<table style="border-collapse:collapse">',
     `<tr>${head.map(cell('th')).join('')}</tr>`,
     `<tr>${dnsRow.map(cell('td')).join('')}</tr>`,

@@ -38,6 +38,7 @@ import type { ClosureFile } from './closureFile.ts';
 import { minimizeNelderMead } from './nelderMead.ts';
 import {
   AVERAGED,
+  type Averages,
   type Comparison,
   compareWithDns,
   readRunRecord,
@@ -122,9 +123,12 @@ export function meanRecord(runs: RunRecord[]): RunRecord {
   const first = runs[0]!;
   if (runs.length === 1) return first;
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-  const averages = Object.fromEntries(
-    AVERAGED.map((q) => [q, mean(runs.map((r) => r.averages[q]))]),
-  ) as RunRecord['averages'];
+  const meanOf = (pick: (r: RunRecord) => Averages) =>
+    Object.fromEntries(AVERAGED.map((q) => [q, mean(runs.map((r) => pick(r)[q]))])) as Averages;
+  const averages = meanOf((r) => r.averages);
+  const resolvedAverages = runs.every((r) => r.resolvedAverages)
+    ? meanOf((r) => r.resolvedAverages!)
+    : null;
   const spectra = first.spectra
     ? (Object.fromEntries(
         SPECTRUM_FIELDS.map((f) => [
@@ -135,7 +139,7 @@ export function meanRecord(runs: RunRecord[]): RunRecord {
     : null;
   const wall = runs.map((r) => r.wallSeconds);
   const wallSeconds = wall.every((w) => w !== null) ? mean(wall as number[]) : null;
-  return { ...first, averages, spectra, wallSeconds };
+  return { ...first, averages, resolvedAverages, spectra, wallSeconds };
 }
 
 /**

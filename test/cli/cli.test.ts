@@ -144,6 +144,33 @@ describe('driftflow CLI', () => {
     assert.ok(Math.abs(reported.averages.gamma_n / ehwcSummary.averages.gamma_n - 1) < 1e-12);
     assert.ok(Math.abs(reported.averages.energy / ehwcSummary.averages.energy - 1) < 1e-12);
     assert.equal(typeof reported.vsDns.speedup, 'number');
+    // Its resolved-mode averages, from the snapshots on the report grid (its own 2/3 modes), are its
+    // diagnostics at the snapshot times: the same Parseval sums by another path (the fields file).
+    // (From t = 1: the first diagnostics sample is at t = 0.5, the first snapshot at t = 0.)
+    const fromOne = driftflow(
+      ...['closure', 'report', '--dns', dns, '--runs', ehwcFile, '--from', '1'],
+      ...['--out', join(dir, 'report1'), '--json'],
+    );
+    assert.equal(fromOne.code, 0, fromOne.stderr);
+    const ehwcH5 = await readH5(ehwcFile);
+    const seriesTime = Array.from(ehwcH5.get('/timeseries/time').data as Float64Array);
+    const snapTimes = Array.from(ehwcH5.get('/fields/time').data as Float64Array).filter(
+      (t) => t >= 1,
+    );
+    const atSnapshots = (name: string) =>
+      snapTimes.reduce((sum, t) => {
+        const i = seriesTime.findIndex((u) => Math.abs(u - t) < 1e-9);
+        assert.ok(i >= 0, `no diagnostics at t = ${t}`);
+        return sum + Number(ehwcH5.get(`/timeseries/${name}`).data[i]);
+      }, 0) / snapTimes.length;
+    const resolved = JSON.parse(fromOne.stdout).runs[0].resolvedAverages;
+    const close = (a: number, b: number, what: string) =>
+      assert.ok(Math.abs(a / b - 1) < 1e-5, `${what}: ${a} vs ${b}`);
+    close(resolved.gamma_n, atSnapshots('gamma_n'), 'gamma_n');
+    close(resolved.gamma_c, atSnapshots('gamma_c'), 'gamma_c');
+    close(resolved.energy, atSnapshots('energy_n') + atSnapshots('energy_v'), 'energy');
+    close(resolved.enstrophy, atSnapshots('enstrophy'), 'enstrophy');
+    ehwcH5.close();
     const coarseFile = await readH5(out);
     const grid = new SpectralGrid({
       nx: 16,
