@@ -66,6 +66,15 @@ export interface FlowBatch {
   size: number;
 }
 
+/**
+ * The EMA decay used at a step (0-based): the configured decay, lowered early in training to
+ * (1 + step) / (10 + step). Without this the average starts at the random initial weights and
+ * keeps decay^steps of them: 0.999^1000 = 37% after 1000 steps, which shrinks the samples.
+ */
+export function emaDecayAt(decay: number, step: number): number {
+  return Math.min(decay, (1 + step) / (10 + step));
+}
+
 export function createFlowTrainer(
   shape: FnoShape,
   config: FlowTrainConfig,
@@ -106,16 +115,22 @@ export function createFlowTrainer(
       mix: jax.Array,
       eps: jax.Array,
       sc: jax.Array,
+      emaWeights: jax.Array,
     ) => {
       const [loss, grads] = jax.valueAndGrad(lossOf)(jax.tree.ref(p), x0, x1, t, mix, eps);
       const up = adamUpdate(p, grads, st, sc, adam, (name) => !name.endsWith('.b'));
-      // Exponential moving average of the weights (a copy of them when decay is 0).
+      // Exponential moving average of the weights (a copy of them when decay is 0); emaWeights
+      // holds (d, 1 − d) with d = emaDecayAt(decay, step).
+      const keep = emaWeights.ref.slice(0);
+      const take = emaWeights.slice(1);
       const next: Params = {};
       for (const [name, value] of Object.entries(up.params)) {
         const old = avg[name]!;
         next[name] =
-          decay > 0 ? old.mul(decay).add(value.ref.mul(1 - decay)) : (old.dispose(), value.ref);
+          decay > 0 ? old.mul(keep.ref).add(value.ref.mul(take.ref)) : (old.dispose(), value.ref);
       }
+      keep.dispose();
+      take.dispose();
       return [up.params, up.state.m, up.state.v, next, loss];
     },
   );
@@ -139,6 +154,7 @@ export function createFlowTrainer(
         np.array(batch.mix ?? pathCoefficients('flow', batch.t).mix).reshape([b, 4]),
         batch.eps && config.sigmaMin > 0 ? fields(batch.eps, b, batch.size) : np.zeros([1]),
         adamScalars(adam, step, lr),
+        np.array([emaDecayAt(decay, step), 1 - emaDecayAt(decay, step)]),
       ) as [Params, Params, Params, Params, jax.Array];
       params = p;
       state = { m, v };
