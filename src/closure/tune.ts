@@ -102,17 +102,16 @@ export function candidateLoss(
   let count = 0;
   if (run.spectra && dns.spectra)
     for (const f of SPECTRUM_FIELDS) {
-      let worst = 0;
-      for (let k = 1; k < run.spectra[f].length; k++) {
-        const r = run.spectra[f][k]! / dns.spectra[f][k]!;
-        const e = r > 0 ? (Math.log(r) / SPECTRUM_TOLERANCE) ** 2 : PENALTY;
-        if (spectrumLoss === 'worst') worst = Math.max(worst, e);
-        else spectra += e;
-        count += spectrumLoss === 'worst' ? 0 : 1;
-      }
+      const errors = Array.from(run.spectra[f].subarray(1), (v, i) => {
+        const r = v / dns.spectra![f][i + 1]!;
+        return r > 0 ? (Math.log(r) / SPECTRUM_TOLERANCE) ** 2 : PENALTY;
+      });
       if (spectrumLoss === 'worst') {
-        spectra += worst;
+        spectra += Math.max(0, ...errors);
         count++;
+      } else {
+        spectra += errors.reduce((a, b) => a + b, 0);
+        count += errors.length;
       }
     }
   return scalars / AVERAGED.length + (count > 0 ? spectra / count : 0);
