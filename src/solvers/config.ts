@@ -9,6 +9,7 @@ import { SpectralGrid } from '../spectral/grid.ts';
 import type { InitialKind } from './initial.ts';
 import { type Integrator } from './integrator.ts';
 import { closureMatrix, diagonalRate, hwLinearOperator, type ModelParams } from './model.ts';
+import { eigenvalues2 } from './propagator.ts';
 
 export class InvalidConfigError extends Error {
   constructor(message: string) {
@@ -68,9 +69,10 @@ function rk4Amplification(re: number, im: number): number {
 }
 
 /**
- * Eigenvalues of the linear operator of one mode (model.ts hwLinearOperator for HW). `dampingK2`
- * is the symbol of −∇² in the dissipation and `ky` that of −i∂y (both differ from k² and ky for
- * finite differences); the Poisson solve always uses k².
+ * Eigenvalues of the linear operator of one mode (model.ts hwLinearOperator for HW; propagator.ts
+ * eigenvalues2, the decomposition its exponential uses). `dampingK2` is the symbol of −∇² in the
+ * dissipation and `ky` that of −i∂y (both differ from k² and ky for finite differences); the
+ * Poisson solve always uses k².
  */
 function linearEigenvalues(
   model: ModelParams,
@@ -80,21 +82,8 @@ function linearEigenvalues(
   dampingK2 = k2,
 ): [number, number][] {
   if (model.kind === 'ns') return [[diagonalRate(model, dampingK2), 0]];
-  const [a, b, cc, d] = hwLinearOperator(model, k2, ky, zonal, dampingK2);
-  if (k2 === 0) return [a];
-  const tr = [a[0] + d[0], a[1] + d[1]];
-  const det = [
-    a[0] * d[0] - a[1] * d[1] - (b[0] * cc[0] - b[1] * cc[1]),
-    a[0] * d[1] + a[1] * d[0] - (b[0] * cc[1] + b[1] * cc[0]),
-  ];
-  const disc = [(tr[0]! * tr[0]! - tr[1]! * tr[1]!) / 4 - det[0]!, (tr[0]! * tr[1]!) / 2 - det[1]!];
-  const r = Math.hypot(disc[0]!, disc[1]!);
-  const sr = Math.sqrt((r + disc[0]!) / 2);
-  const si = Math.sign(disc[1] || 1) * Math.sqrt(Math.max(0, (r - disc[0]!) / 2));
-  return [
-    [tr[0]! / 2 + sr, tr[1]! / 2 + si],
-    [tr[0]! / 2 - sr, tr[1]! / 2 - si],
-  ];
+  const operator = hwLinearOperator(model, k2, ky, zonal, dampingK2);
+  return k2 === 0 ? [operator[0]] : eigenvalues2(operator);
 }
 
 /** Symbol of −∇² for the 5-point Laplacian: (4/dx²) sin²(kx dx/2) + (4/dy²) sin²(ky dy/2). */

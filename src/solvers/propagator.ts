@@ -30,16 +30,30 @@ function sqrt(a: C): C {
 }
 
 /**
+ * A complex 2x2 matrix [[a, b], [c, d]] as s I + N: s = (a + d) / 2, N = [[α, b], [c, −α]] with
+ * α = (a − d) / 2, and q = √(α² + bc), so that N² = q² I and the eigenvalues are s ± q.
+ */
+function centred(m: Matrix2): { s: C; alpha: C; q2: C; q: C } {
+  const [a, b, c, d] = m;
+  const alpha = scale(sub(a, d), 0.5);
+  const q2 = add(mul(alpha, alpha), mul(b, c));
+  return { s: scale(add(a, d), 0.5), alpha, q2, q: sqrt(q2) };
+}
+
+/** The two eigenvalues s ± q of a complex 2x2 matrix (see `centred`), as (re, im). */
+export function eigenvalues2(m: Matrix2): [C, C] {
+  const { s, q } = centred(m);
+  return [add(s, q), sub(s, q)];
+}
+
+/**
  * exp(A) of a complex 2x2 matrix [[a, b], [c, d]], row-major. e^s cosh q and e^s sinh q / q are
  * formed from e^{s±q} so a large negative s and a large q do not overflow separately; near q = 0
  * the series of sinh q / q is used.
  */
 export function expm2(m: Matrix2): Matrix2 {
-  const [a, b, c, d] = m;
-  const s = scale(add(a, d), 0.5);
-  const alpha = scale(sub(a, d), 0.5);
-  const q2 = add(mul(alpha, alpha), mul(b, c));
-  const q = sqrt(q2);
+  const [, b, c] = m;
+  const { s, alpha, q2, q } = centred(m);
   let cosh: C;
   let sinhOverQ: C;
   if (Math.hypot(q[0], q[1]) < 1e-4) {
