@@ -223,17 +223,16 @@ export interface Comparison {
   speedup: number | null;
 }
 
+/** run / reference − 1 for each average. */
+function relativeTo(run: Averages, reference: Averages): Averages {
+  return Object.fromEntries(AVERAGED.map((q) => [q, run[q] / reference[q] - 1])) as Averages;
+}
+
 export function compareWithDns(run: RunRecord, dns: RunRecord): Comparison {
-  const relative = Object.fromEntries(
-    AVERAGED.map((q) => [q, run.averages[q] / dns.averages[q] - 1]),
-  ) as Averages;
-  const { resolvedAverages: runResolved } = run;
-  const { resolvedAverages: dnsResolved } = dns;
+  const relative = relativeTo(run.averages, dns.averages);
   const relativeResolved =
-    runResolved && dnsResolved
-      ? (Object.fromEntries(
-          AVERAGED.map((q) => [q, runResolved[q] / dnsResolved[q] - 1]),
-        ) as Averages)
+    run.resolvedAverages && dns.resolvedAverages
+      ? relativeTo(run.resolvedAverages, dns.resolvedAverages)
       : null;
   const spectrumFactor = Object.fromEntries(
     SPECTRUM_FIELDS.map((f) => {

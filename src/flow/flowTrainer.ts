@@ -144,6 +144,7 @@ export function createFlowTrainer(
     step(batch: FlowBatch, step: number): { loss: Promise<number> } {
       const b = batch.t.length;
       const lr = cosineSchedule(step, config.steps, config.peakLr, config.warmup);
+      const keep = emaDecayAt(decay, step);
       const [p, m, v, avg, loss] = trainStep(
         params,
         state,
@@ -154,7 +155,7 @@ export function createFlowTrainer(
         np.array(batch.mix ?? pathCoefficients('flow', batch.t).mix).reshape([b, 4]),
         batch.eps && config.sigmaMin > 0 ? fields(batch.eps, b, batch.size) : np.zeros([1]),
         adamScalars(adam, step, lr),
-        np.array([emaDecayAt(decay, step), 1 - emaDecayAt(decay, step)]),
+        np.array([keep, 1 - keep]),
       ) as [Params, Params, Params, Params, jax.Array];
       params = p;
       state = { m, v };
