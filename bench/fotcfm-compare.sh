@@ -6,12 +6,16 @@
 # n and omega), each a 256² DNS giving stationary snapshots at 64/128/256 (last 20% held out).
 # STAGE data:  DNS and dataset of each SYSTEM.
 # STAGE train: the three models of every SYSTEM, all at once on the GPU (64², width 64, 16 modes,
-#              4 layers, batch 32, STEPS steps): ot (FOT-CFM), independent (functional flow
+#              4 layers, batch BATCH (default 32), STEPS steps): ot (FOT-CFM), independent (functional flow
 #              matching with random pairs), ddpm (grid diffusion, same FNO); each call trains at
 #              most CHUNK more steps per model and resumes, so repeat it until all are finished
 #              (a call killed by a time limit loses at most the 100 steps since the last save).
 # STAGE eval:  samples (flow models: RK4 and Euler at 8 NFE, OT also at 128² and 256²; DDPM: DDIM
 #              at 8, 32 and 128 NFE) and `flow eval` side by side, into OUT/SYSTEM/.
+# STAGE samplers: the flow models (not ddpm) sampled at 8 NFE with every fixed-step method on the
+#              uniform, cosine and late time grids, and with RK4 at 32 and 128 NFE (the converged ODE solution, which
+#              separates the model's error from the sampler's), evaluated side by side into
+#              OUT/SYSTEM/samplers-MODEL/.
 # MODELS (default "ot independent ddpm") limits the train and eval stages to some of the models;
 # ot-fit and independent-fit train with the noise measure fitted to the data (--noise-fit).
 # WORK keeps runs and models between calls (an ignored folder); commands go to OUT/commands.txt.
@@ -57,7 +61,7 @@ elif [ "$stage" = train ]; then
       esac
       resume=(); [ -d "$work/$s-$m/training" ] && resume=(--resume)
       d flow train --data "$work/$s-data.h5" --size 64 --out "$work/$s-$m" "${pairing[@]}" \
-        --width 64 --modes 16 --layers 4 --batch 32 --steps "$steps" --lr 1e-3 --ema 0.999 \
+        --width 64 --modes 16 --layers 4 --batch "${BATCH:-32}" --steps "$steps" --lr 1e-3 --ema 0.999 \
         --checkpoint-every 100 --max-steps-this-run "$chunk" "${resume[@]}" --device webgpu --json \
         >"$out/train-$s-$m.json" 2>"$work/train-$s-$m.log" &
       pids+=($!)
@@ -67,6 +71,27 @@ elif [ "$stage" = train ]; then
   for p in "${pids[@]}"; do wait "$p" || status=1; done
   cat "$out"/train-*.json
   exit $status
+elif [ "$stage" = samplers ]; then
+  for s in "${systems[@]}"; do
+    for m in "${models[@]}"; do
+      [ "$m" = ddpm ] && continue
+      mkdir -p "$out/$s/samplers-$m"
+      labels=(); files=()
+      run() { # label count method nfe grid
+        d flow sample --model "$work/$s-$m/fno.safetensors" --nx 64 --method "$3" --nfe "$4" \
+          --time-grid "$5" --n "$2" --batch 32 --device webgpu --out "$work/$s-$m-$1.h5" \
+          --json >"$out/$s/samplers-$m/sample-$1.json"
+        labels+=("$1"); files+=("$work/$s-$m-$1.h5")
+      }
+      for grid in uniform cosine late; do
+        for method in euler midpoint rk4; do run "$method-8-$grid" 128 "$method" 8 "$grid"; done
+      done
+      run rk4-32-uniform 64 rk4 32 uniform
+      run rk4-128-uniform 64 rk4 128 uniform
+      d flow eval --samples "${files[@]}" --labels "${labels[@]}" --data "$work/$s-data.h5" \
+        --max-shell 16 --out "$out/$s/samplers-$m/eval" --json >"$out/$s/samplers-$m.json"
+    done
+  done
 else
   for s in "${systems[@]}"; do
     mkdir -p "$out/$s"

@@ -50,6 +50,8 @@ export interface RunReport {
   count: number;
   method: string;
   nfe: number;
+  /** Fixed-step samplers: the time grid (null when the file predates the option or has none). */
+  timeGrid: string | null;
   /** Path straightness of the sampler (0 = straight), when the samples file records it. */
   straightness: number | null;
   channels: (ChannelMeasures & { errors: ChannelErrors })[];
@@ -210,6 +212,7 @@ export async function evaluateSamples(o: {
         count,
         method: String(r.attrs.method ?? ''),
         nfe: Number(r.attrs.nfe ?? 0),
+        timeGrid: r.attrs.time_grid === undefined ? null : String(r.attrs.time_grid),
         straightness: Number.isFinite(straightness) ? straightness : null,
         channels: measureFields(r.data.data, count, n, names).map((m, c) => ({
           ...m,

@@ -5,7 +5,7 @@
  * back to physical units with the training data's per-channel mean and std. Fixed-step methods also
  * measure the straightness of the sampled paths (odeSolvers.ts). Writes HDF5
  *   /samples  float32 [n, nx, nx, C]   root attributes: method, nfe, size, train_size, fields,
- *                                       straightness (fixed-step methods).
+ *                                       time_grid and straightness (fixed-step methods).
  * A DDPM baseline model (diffusion.ts) samples with `ddpm` or `ddim` in NFE steps, from white noise
  * on its training grid only, clipping x0 to the training range its file records.
  */
@@ -14,7 +14,13 @@ import { H5Writer } from '../io/hdf5.ts';
 import { fnoForward, fnoParams } from './fno.ts';
 import { sampleNoise } from './noise.ts';
 import { DIFFUSION_SAMPLERS, type DiffusionSampler, sampleDiffusion } from './diffusion.ts';
-import { integrate, ODE_METHODS, type OdeMethod, straightnessMeter } from './odeSolvers.ts';
+import {
+  integrate,
+  ODE_METHODS,
+  type OdeMethod,
+  straightnessMeter,
+  type TimeGrid,
+} from './odeSolvers.ts';
 import { whiteNoise } from '../spectral/random.ts';
 import { loadFlowModel } from './trainFlow.ts';
 
@@ -27,6 +33,8 @@ export interface SampleOptions {
   method: OdeMethod | DiffusionSampler;
   /** Fixed-step methods: steps = nfe / evaluations per step. */
   nfe: number;
+  /** Fixed-step methods: where the steps go on [0, 1] (default uniform). */
+  timeGrid?: TimeGrid;
   rtol: number;
   seed: number;
   batch: number;
@@ -90,6 +98,7 @@ export async function sampleFlow(o: SampleOptions) {
         const meter = straightnessMeter(b);
         const result = await integrate(v, x0, o.method, {
           steps,
+          grid: o.timeGrid,
           rtol: o.rtol,
           atol: o.rtol / 10,
           onEvaluation: meter.hook,
@@ -113,6 +122,7 @@ export async function sampleFlow(o: SampleOptions) {
     const writer = await H5Writer.create(o.out, {
       method: o.method,
       nfe,
+      ...(steps > 0 ? { time_grid: o.timeGrid ?? 'uniform' } : {}),
       size: o.size,
       train_size: meta.trainSize,
       fields: meta.fields,

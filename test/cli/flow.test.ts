@@ -106,7 +106,14 @@ describe('flow commands', () => {
     assert.notEqual(r.code, 0, 'an existing run without --resume is refused');
     assert.match(r.stderr, /already holds a training run/);
 
-    const sample = (model: string, nx: number, method: string, out: string, nfe = 4) =>
+    const sample = (
+      model: string,
+      nx: number,
+      method: string,
+      out: string,
+      nfe = 4,
+      ...extra: string[]
+    ) =>
       driftflow(
         'flow',
         'sample',
@@ -125,6 +132,7 @@ describe('flow commands', () => {
         '--out',
         join(dir, out),
         '--json',
+        ...extra,
       );
     const samples = join(dir, 'samples.h5');
     r = sample('whole', 32, 'rk4', 'samples.h5', 8);
@@ -142,6 +150,9 @@ describe('flow commands', () => {
     r = sample('whole', 32, 'rk4', 'samples.h5', 6);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /--nfe 6 is not a multiple of rk4's 4/);
+    r = sample('whole', 32, 'rk4', 'samples.h5', 8, '--time-grid', 'log');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /time-grid|timeGrid/);
 
     r = train(join(dir, 'ddpm'), '--objective', 'ddpm', '--coupling', 'ot');
     assert.notEqual(r.code, 0);
@@ -156,7 +167,7 @@ describe('flow commands', () => {
     assert.match(r.stderr, /lives on its 16² training grid/);
     r = sample('ddpm', 16, 'rk4', 'ddpm-16.h5');
     assert.match(r.stderr, /--method rk4 does not sample a DDPM model: use ddpm \| ddim/);
-    r = sample('whole', 16, 'euler', 'fm-16.h5');
+    r = sample('whole', 16, 'euler', 'fm-16.h5', 4, '--time-grid', 'cosine');
     assert.equal(r.code, 0, r.stderr);
     assert.ok(JSON.parse(r.stdout).straightness >= 0);
     r = driftflow(
@@ -177,10 +188,14 @@ describe('flow commands', () => {
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout);
     assert.deepEqual(
-      report.runs.map((x: { label: string; method: string }) => [x.label, x.method]),
+      report.runs.map((x: { label: string; method: string; timeGrid: string | null }) => [
+        x.label,
+        x.method,
+        x.timeGrid,
+      ]),
       [
-        ['flow', 'euler'],
-        ['ddpm', 'ddim'],
+        ['flow', 'euler', 'cosine'],
+        ['ddpm', 'ddim', null],
       ],
     );
     assert.equal(report.reference[0].structure.kind, 'velocity');

@@ -12,7 +12,7 @@ import { l2CostMatrix, solveAssignment } from '../../src/flow/assignment.ts';
 import { shellSpectra } from '../../src/flow/evaluate.ts';
 import { createFlowTrainer } from '../../src/flow/flowTrainer.ts';
 import { sampleNoise } from '../../src/flow/noise.ts';
-import { integrateFixed } from '../../src/flow/odeSolvers.ts';
+import { integrateFixed, timeGrid } from '../../src/flow/odeSolvers.ts';
 import { uniformGenerator } from '../../src/spectral/random.ts';
 
 const n = 16;
@@ -55,7 +55,7 @@ describe('FOT-CFM on a Gaussian target', () => {
       (field, t) => trainer.velocity(field as Float32Array<ArrayBuffer>, samples, n, t),
       noise,
       'rk4',
-      4,
+      timeGrid('uniform', 4),
     );
     trainer.dispose();
     assert.equal(nfe, 16);

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { buildDataset } from '../../flow/dataset.ts';
 import { DIFFUSION_SAMPLERS } from '../../flow/diffusion.ts';
 import { evaluateSamples } from '../../flow/evaluate.ts';
-import { ODE_METHODS } from '../../flow/odeSolvers.ts';
+import { ODE_METHODS, TIME_GRIDS } from '../../flow/odeSolvers.ts';
 import { sampleFlow } from '../../flow/sampleFlow.ts';
 import { trainFlow } from '../../flow/trainFlow.ts';
 import { deviceLabel, openDevice } from '../../runtime/device.ts';
@@ -62,6 +62,7 @@ const SampleOptions = z.object({
   n: positiveInt.default(16),
   method: z.enum([...ODE_METHODS, ...DIFFUSION_SAMPLERS]).default('rk4'),
   nfe: positiveInt.default(8),
+  timeGrid: z.enum(TIME_GRIDS).default('uniform'),
   rtol: z.coerce.number().positive().default(1e-3),
   seed: z.coerce.number().int().nonnegative().default(0),
   batch: positiveInt.default(16),
@@ -208,6 +209,11 @@ export function register(program: Command): void {
       'rk4',
     )
     .option('--nfe <n>', 'function evaluations (fixed-step methods, ddpm, ddim)', '8')
+    .option(
+      '--time-grid <grid>',
+      `fixed-step methods: where the steps go on [0, 1]: ${TIME_GRIDS.join(' | ')}`,
+      'uniform',
+    )
     .option('--rtol <x>', 'dopri5 relative tolerance', '1e-3')
     .option('--seed <n>', 'seed', '0')
     .option('--batch <n>', 'fields per velocity call', '16')
@@ -225,6 +231,7 @@ export function register(program: Command): void {
         count: o.n,
         method: o.method,
         nfe: o.nfe,
+        timeGrid: o.timeGrid,
         rtol: o.rtol,
         seed: o.seed,
         batch: o.batch,
@@ -237,6 +244,7 @@ export function register(program: Command): void {
         count: o.n,
         method: o.method,
         nfe: r.nfe,
+        timeGrid: o.timeGrid,
         seconds: r.seconds,
         fieldsPerSecond: r.fieldsPerSecond,
         straightness: r.straightness,
