@@ -32,12 +32,19 @@ export interface FieldData {
   attrs?: Attrs;
 }
 
+/** Sets attributes, replacing ones that exist (HDF5 refuses to create an attribute twice). */
 function setAttrs(
-  target: { create_attribute: (name: string, value: never) => void },
+  target: {
+    attrs: Record<string, unknown>;
+    create_attribute: (name: string, value: never) => void;
+    delete_attribute: (name: string) => number;
+  },
   attrs: Attrs,
 ) {
   for (const [name, value] of Object.entries(attrs)) {
     const stored = typeof value === 'boolean' ? Number(value) : value;
+    if (name in target.attrs && target.delete_attribute(name) !== 0)
+      throw new Error(`cannot replace the HDF5 attribute '${name}'`);
     target.create_attribute(name, stored as never);
   }
 }

@@ -56,6 +56,23 @@ describe('HDF5 writer', () => {
     }
   });
 
+  it('setting an attribute again replaces it (a long run updates wall_seconds at every checkpoint)', async () => {
+    const path = join(dir, 'again.h5');
+    const writer = await H5Writer.create(path, { wall_seconds: 1 });
+    writer.writeDataset('/x', { data: Float64Array.from([1]), shape: [1], attrs: { units: 'm' } });
+    writer.setAttributes('/', { wall_seconds: 2 });
+    writer.setAttributes('/', { wall_seconds: 3.5 });
+    writer.setAttributes('/x', { units: 'rho_s' });
+    await writer.commit();
+    const file = await readH5(path);
+    try {
+      assert.equal(file.attrs.wall_seconds, 3.5);
+      assert.equal(file.get('/x').attrs.units, 'rho_s');
+    } finally {
+      file.close();
+    }
+  });
+
   it('the target appears only on commit; abort keeps the previous file', async () => {
     const path = join(dir, 'atomic.h5');
     const first = await H5Writer.create(path, { version: 1 });
