@@ -5,7 +5,10 @@
  * spectrum it implies (|w_k|²/|k|²), the one-point statistics (mean, std, skewness, kurtosis) and
  * the structure functions S_2..S_6 with the flatness (structureFunctions.ts); for each sample file
  * their relative errors against the DNS, with the sampler's method, NFE and path straightness read
- * from the samples file. Writes eval.json, plots and a gallery (evaluatePlots.ts) and index.html.
+ * from the samples file. When the dataset holds both splits at the samples' size, the other split
+ * is scored against the reference the same way (`splitFloor`): the error of a model that reproduced
+ * its training fields exactly, i.e. how far the finite DNS record is from its own stationary
+ * statistics. Writes eval.json, plots and a gallery (evaluatePlots.ts) and index.html.
  */
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -57,6 +60,13 @@ export interface RunReport {
   channels: (ChannelMeasures & { errors: ChannelErrors })[];
 }
 
+/** The DNS's other split scored against the reference split (absent when one split is missing). */
+export interface SplitFloor {
+  split: 'test' | 'train';
+  count: number;
+  channels: ChannelErrors[];
+}
+
 export interface EvaluationReport {
   data: string;
   split: 'test' | 'train';
@@ -64,6 +74,8 @@ export interface EvaluationReport {
   refCount: number;
   maxShell: number;
   reference: ChannelMeasures[];
+  /** The other DNS split against the reference: the error floor the finite record sets. */
+  splitFloor: SplitFloor | null;
   runs: RunReport[];
 }
 
@@ -190,12 +202,23 @@ export async function evaluateSamples(o: {
     throw new Error(`${o.data} has no ${split} fields at ${n}² to compare the ${n}² samples with`);
   }
   const ref = dataFile.get(`/${split}/${n}`);
+  const otherSplit = split === 'test' ? 'train' : 'test';
+  const other = dataFile.paths.includes(`/${otherSplit}/${n}`)
+    ? dataFile.get(`/${otherSplit}/${n}`)
+    : null;
   const fieldNames = String(dataFile.attrs.fields ?? '').split(',');
   dataFile.close();
   const names = fieldNames.length === C ? fieldNames : Array.from({ length: C }, (_, c) => `${c}`);
   const refCount = ref.shape[0]!;
   const maxShell = Math.min(o.maxShell ?? Math.floor(n / 4), Math.floor(n / 2));
   const reference = measureFields(ref.data, refCount, n, names);
+  const splitFloor: SplitFloor | null = other && {
+    split: otherSplit,
+    count: other.shape[0]!,
+    channels: measureFields(other.data, other.shape[0]!, n, names).map((m, c) =>
+      compareChannel(m, reference[c]!, maxShell),
+    ),
+  };
   const report: EvaluationReport = {
     data: o.data,
     split,
@@ -203,6 +226,7 @@ export async function evaluateSamples(o: {
     refCount,
     maxShell,
     reference,
+    splitFloor,
     runs: runs.map((r, i) => {
       const count = r.data.shape[0]!;
       const straightness = Number(r.attrs.straightness ?? NaN);

@@ -110,9 +110,13 @@ export async function writeEvaluationPlots(
         return `<tr><td>${run.label}</td><td>${run.method} ${run.nfe}</td><td>${run.straightness?.toFixed(3) ?? '-'}</td><td>${pct(e.maxSpectrumError)}</td><td>${s.kurtosis.toFixed(2)} (${pct(e.kurtosisError)})</td><td>${pct(e.maxStructureError[2]!)}</td><td>${pct(e.maxFlatnessError)}</td></tr>`;
       })
       .join('\n');
+    const floor = report.splitFloor?.channels[c];
+    const floorRow = floor
+      ? `\n<tr><td><i>DNS ${report.splitFloor!.split} split (the floor)</i></td><td>-</td><td>-</td><td>${pct(floor.maxSpectrumError)}</td><td>(${pct(floor.kurtosisError)})</td><td>${pct(floor.maxStructureError[2]!)}</td><td>${pct(floor.maxFlatnessError)}</td></tr>`
+      : '';
     sections.push(`<h2>channel ${c}: ${ref.name}</h2>
 <table border="1" cellpadding="4"><tr><th>samples</th><th>sampler, NFE</th><th>straightness</th><th>max spectrum error (shells 1-${report.maxShell})</th><th>kurtosis (DNS ${ref.stats.kurtosis.toFixed(2)})</th><th>max S2 error</th><th>max flatness error</th></tr>
-${table}</table>
+${table}${floorRow}</table>
 <p><img src="spectrum-${c}.svg"> <img src="structure-${c}.svg"> <img src="flatness-${c}.svg"></p>
 <p>Gallery (top row: held-out DNS; then ${report.runs.map((x) => x.label).join(', ')}):<br><img src="gallery-${c}.png"></p>`);
   }

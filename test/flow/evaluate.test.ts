@@ -2,7 +2,8 @@
  * `flow eval` metrics, for several sample files side by side: identical fields score zero error;
  * Gaussian fields have kurtosis 3, skewness 0 and Gaussian increments (flatness 3 at every r); a
  * field with another spectrum is flagged in its spectrum and structure functions; the report,
- * plots, gallery and index.html are written; the straightness recorded by the sampler is carried.
+ * plots, gallery and index.html are written; the straightness recorded by the sampler is carried;
+ * the DNS's other split is scored against the reference as the error floor.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -48,6 +49,7 @@ describe('flow eval', () => {
       out: join(dir, 'e'),
     });
     assert.equal(report.split, 'test');
+    assert.equal(report.splitFloor, null, 'a dataset without a train split has no floor');
     const [self, ok, bad] = report.runs.map((r) => r.channels[0]!);
     assert.equal(self!.errors.maxSpectrumError, 0);
     assert.equal(self!.errors.maxStructureError[2], 0);
@@ -78,5 +80,35 @@ describe('flow eval', () => {
       }),
       /has no test fields at 32²|no train fields at 32²/,
     );
+  });
+
+  it('scores the DNS train split against the test split as the floor, and the other way round', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flow-eval-floor-'));
+    const test = sampleNoise({ tau: 6, alpha: 2.5 }, 32, 48, 1, 1);
+    const train = sampleNoise({ tau: 6, alpha: 2.5 }, 32, 64, 1, 2);
+    const w = await H5Writer.create(join(dir, 'data.h5'));
+    w.writeDataset('/train/32', { data: train, shape: [64, 32, 32, 1] });
+    w.writeDataset('/test/32', { data: test, shape: [48, 32, 32, 1] });
+    await w.commit();
+    await write(join(dir, 'train-copy.h5'), '/samples', train, 64, 32);
+    const report = await evaluateSamples({
+      samples: [join(dir, 'train-copy.h5')],
+      data: join(dir, 'data.h5'),
+      out: join(dir, 'e'),
+    });
+    assert.equal(report.split, 'test');
+    assert.equal(report.splitFloor?.split, 'train');
+    assert.equal(report.splitFloor?.count, 64);
+    // Samples that are the training fields score exactly the floor.
+    assert.deepEqual(report.splitFloor!.channels[0], report.runs[0]!.channels[0]!.errors);
+    assert.ok(report.splitFloor!.channels[0]!.maxSpectrumError > 0);
+    const reverse = await evaluateSamples({
+      samples: [join(dir, 'train-copy.h5')],
+      data: join(dir, 'data.h5'),
+      split: 'train',
+      out: join(dir, 'e2'),
+    });
+    assert.equal(reverse.splitFloor?.split, 'test');
+    assert.equal(reverse.runs[0]!.channels[0]!.errors.maxSpectrumError, 0);
   });
 });

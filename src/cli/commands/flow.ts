@@ -286,6 +286,11 @@ export function register(program: Command): void {
               `${run.label} ${c.name}: spectrum error <= ${(100 * c.errors.maxSpectrumError).toFixed(1)}% (shells 1-${report.maxShell}), kurtosis ${c.stats.kurtosis.toFixed(2)} vs ${report.reference[c.channel]!.stats.kurtosis.toFixed(2)}, S2 error <= ${(100 * c.errors.maxStructureError[2]!).toFixed(1)}%` +
                 (run.straightness === null ? '' : `, straightness ${run.straightness.toFixed(3)}`),
             );
+      if (!o.json && report.splitFloor)
+        for (const [c, e] of report.splitFloor.channels.entries())
+          console.error(
+            `DNS ${report.splitFloor.split} split against ${report.split} (the floor) ${report.reference[c]!.name}: spectrum error <= ${(100 * e.maxSpectrumError).toFixed(1)}%, kurtosis ${(100 * e.kurtosisError).toFixed(1)}%`,
+          );
       console.error(`report in ${o.out}/index.html`);
     });
 }
