@@ -30,6 +30,10 @@ chunk=${CHUNK:-1000}
 read -r -a models <<<"${MODELS:-ot independent ddpm}"
 has() { [[ " ${models[*]} " == *" $1 "* ]]; }
 fields() { [ "$1" = hw ] && echo n,omega || echo omega; }
+sample() { # system model nx method nfe count name json [time-grid]: samples into WORK/system-name.h5
+  d flow sample --model "$work/$1-$2/fno.safetensors" --nx "$3" --method "$4" --nfe "$5" \
+    ${9:+--time-grid "$9"} --n "$6" --batch 32 --device webgpu --out "$work/$1-$7.h5" --json >"$8"
+}
 
 dns() {
   case $1 in
@@ -78,9 +82,7 @@ elif [ "$stage" = samplers ]; then
       mkdir -p "$out/$s/samplers-$m"
       labels=(); files=()
       run() { # label count method nfe grid
-        d flow sample --model "$work/$s-$m/fno.safetensors" --nx 64 --method "$3" --nfe "$4" \
-          --time-grid "$5" --n "$2" --batch 32 --device webgpu --out "$work/$s-$m-$1.h5" \
-          --json >"$out/$s/samplers-$m/sample-$1.json"
+        sample "$s" "$m" 64 "$3" "$4" "$2" "$m-$1" "$out/$s/samplers-$m/sample-$1.json" "$5"
         labels+=("$1"); files+=("$work/$s-$m-$1.h5")
       }
       for grid in uniform cosine late; do
@@ -95,21 +97,17 @@ elif [ "$stage" = samplers ]; then
 else
   for s in "${systems[@]}"; do
     mkdir -p "$out/$s"
-    sample() { # model nx method nfe count name
-      d flow sample --model "$work/$s-$1/fno.safetensors" --nx "$2" --method "$3" --nfe "$4" \
-        --n "$5" --batch 32 --device webgpu --out "$work/$s-$6.h5" --json >"$out/$s/sample-$6.json"
-    }
     labels=(); files=()
     for m in "${models[@]}"; do
       [ "$m" = ddpm ] && continue
       for method in rk4 euler; do
-        sample "$m" 64 "$method" 8 128 "$m-$method-8"
+        sample "$s" "$m" 64 "$method" 8 128 "$m-$method-8" "$out/$s/sample-$m-$method-8.json"
         labels+=("$m-$method-8"); files+=("$work/$s-$m-$method-8.h5")
       done
     done
     for nfe in 8 32 128; do
       has ddpm || break
-      sample ddpm 64 ddim "$nfe" 128 "ddpm-ddim-$nfe"
+      sample "$s" ddpm 64 ddim "$nfe" 128 "ddpm-ddim-$nfe" "$out/$s/sample-ddpm-ddim-$nfe.json"
       labels+=("ddpm-ddim-$nfe"); files+=("$work/$s-ddpm-ddim-$nfe.h5")
     done
     d flow eval --samples "${files[@]}" --labels "${labels[@]}" --data "$work/$s-data.h5" \
@@ -117,7 +115,7 @@ else
     for nx in 128 256; do
       for m in ot ot-fit; do
         has "$m" || continue
-        sample "$m" "$nx" rk4 8 64 "$m-rk4-8-$nx"
+        sample "$s" "$m" "$nx" rk4 8 64 "$m-rk4-8-$nx" "$out/$s/sample-$m-rk4-8-$nx.json"
         d flow eval --samples "$work/$s-$m-rk4-8-$nx.h5" --labels "$m-rk4-8" \
           --data "$work/$s-data.h5" --max-shell 16 --out "$out/$s/eval-$m-$nx" \
           --json >"$out/$s/eval-$m-$nx.json"

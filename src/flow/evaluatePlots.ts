@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { writeFieldGridPng } from '../plots/png.ts';
 import { writePlot } from '../plots/render.ts';
 import { linePlotSvg, type Series } from '../plots/svg.ts';
-import type { EvaluationReport } from './evaluate.ts';
+import type { ChannelErrors, EvaluationReport } from './evaluate.ts';
 import { channelOf } from './unitSquare.ts';
 
 const GALLERY_COLUMNS = 4;
@@ -28,6 +28,18 @@ function firstFields(set: FieldSet, n: number, C: number, c: number): Float32Arr
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** A row of the error table: leading cells, then the errors (kurtosis after its value, if any). */
+function row(lead: string[], e: ChannelErrors, kurtosis: string): string {
+  const cells = [
+    ...lead,
+    pct(e.maxSpectrumError),
+    `${kurtosis} (${pct(e.kurtosisError)})`.trim(),
+    pct(e.maxStructureError[2]!),
+    pct(e.maxFlatnessError),
+  ];
+  return `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
+}
 
 export async function writeEvaluationPlots(
   report: EvaluationReport,
@@ -107,12 +119,17 @@ export async function writeEvaluationPlots(
       .map((run) => {
         const e = run.channels[c]!.errors;
         const s = run.channels[c]!.stats;
-        return `<tr><td>${run.label}</td><td>${run.method} ${run.nfe}</td><td>${run.straightness?.toFixed(3) ?? '-'}</td><td>${pct(e.maxSpectrumError)}</td><td>${s.kurtosis.toFixed(2)} (${pct(e.kurtosisError)})</td><td>${pct(e.maxStructureError[2]!)}</td><td>${pct(e.maxFlatnessError)}</td></tr>`;
+        return row(
+          [run.label, `${run.method} ${run.nfe}`, run.straightness?.toFixed(3) ?? '-'],
+          e,
+          s.kurtosis.toFixed(2),
+        );
       })
       .join('\n');
     const floor = report.splitFloor?.channels[c];
     const floorRow = floor
-      ? `\n<tr><td><i>DNS ${report.splitFloor!.split} split (the floor)</i></td><td>-</td><td>-</td><td>${pct(floor.maxSpectrumError)}</td><td>(${pct(floor.kurtosisError)})</td><td>${pct(floor.maxStructureError[2]!)}</td><td>${pct(floor.maxFlatnessError)}</td></tr>`
+      ? '\n' +
+        row([`<i>DNS ${report.splitFloor!.split} split (the floor)</i>`, '-', '-'], floor, '')
       : '';
     sections.push(`<h2>channel ${c}: ${ref.name}</h2>
 <table border="1" cellpadding="4"><tr><th>samples</th><th>sampler, NFE</th><th>straightness</th><th>max spectrum error (shells 1-${report.maxShell})</th><th>kurtosis (DNS ${ref.stats.kurtosis.toFixed(2)})</th><th>max S2 error</th><th>max flatness error</th></tr>

@@ -36,6 +36,7 @@ export function timeGrid(grid: TimeGrid, steps: number): number[] {
   };
   return Array.from({ length: steps + 1 }, (_, n) => (n === steps ? 1 : warp[grid](n / steps)));
 }
+
 export const ODE_METHODS = ['euler', 'midpoint', 'rk4', 'dopri5'] as const;
 export type OdeMethod = (typeof ODE_METHODS)[number];
 

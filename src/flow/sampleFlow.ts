@@ -67,6 +67,8 @@ export async function sampleFlow(o: SampleOptions) {
         `--nfe ${o.nfe} is not a multiple of ${o.method}'s ${PER_STEP[o.method]} evaluations per step`,
       );
   }
+  // Only fixed-step methods have a time grid.
+  const timeGrid = steps > 0 ? (o.timeGrid ?? 'uniform') : null;
   const params = fnoParams(meta.shape, values);
   const C = meta.shape.channels;
   const velocity = jax.jit((p: typeof params, x: jax.Array, t: jax.Array) =>
@@ -98,7 +100,7 @@ export async function sampleFlow(o: SampleOptions) {
         const meter = straightnessMeter(b);
         const result = await integrate(v, x0, o.method, {
           steps,
-          grid: o.timeGrid,
+          grid: timeGrid ?? undefined,
           rtol: o.rtol,
           atol: o.rtol / 10,
           onEvaluation: meter.hook,
@@ -122,7 +124,7 @@ export async function sampleFlow(o: SampleOptions) {
     const writer = await H5Writer.create(o.out, {
       method: o.method,
       nfe,
-      ...(steps > 0 ? { time_grid: o.timeGrid ?? 'uniform' } : {}),
+      ...(timeGrid === null ? {} : { time_grid: timeGrid }),
       size: o.size,
       train_size: meta.trainSize,
       fields: meta.fields,
@@ -137,6 +139,7 @@ export async function sampleFlow(o: SampleOptions) {
     seconds,
     fieldsPerSecond: o.count / seconds,
     straightness: meanStraightness,
+    timeGrid,
     meta,
   };
 }

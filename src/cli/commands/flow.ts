@@ -244,7 +244,7 @@ export function register(program: Command): void {
         count: o.n,
         method: o.method,
         nfe: r.nfe,
-        timeGrid: o.timeGrid,
+        timeGrid: r.timeGrid,
         seconds: r.seconds,
         fieldsPerSecond: r.fieldsPerSecond,
         straightness: r.straightness,
