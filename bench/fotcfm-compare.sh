@@ -17,7 +17,9 @@
 #              separates the model's error from the sampler's), evaluated side by side into
 #              OUT/SYSTEM/samplers-MODEL/.
 # MODELS (default "ot independent ddpm") limits the train and eval stages to some of the models;
-# ot-fit and independent-fit train with the noise measure fitted to the data (--noise-fit).
+# A -fit suffix trains with the noise measure fitted to the data (--noise-fit), a -film suffix with
+# the per-layer FiLM time modulation (--time-features 8); both may be combined (ot-fit-film).
+# Every model whose name starts with ot is also sampled at 128² and 256² by the eval stage.
 # WORK keeps runs and models between calls (an ignored folder); commands go to OUT/commands.txt.
 set -euo pipefail
 work=$1; out=$2; stage=$3; shift 3
@@ -60,9 +62,10 @@ elif [ "$stage" = train ]; then
       [ -f "$work/$s-$m/fno.safetensors" ] && continue
       case $m in
         ddpm) pairing=(--objective ddpm) ;;
-        *-fit) pairing=(--coupling "${m%-fit}" --noise-fit) ;;
-        *) pairing=(--coupling "$m") ;;
+        *) pairing=(--coupling "${m%%-*}") ;;
       esac
+      [[ $m == *-fit* ]] && pairing+=(--noise-fit)
+      [[ $m == *-film* ]] && pairing+=(--time-features 8)
       resume=(); [ -d "$work/$s-$m/training" ] && resume=(--resume)
       d flow train --data "$work/$s-data.h5" --size 64 --out "$work/$s-$m" "${pairing[@]}" \
         --width 64 --modes 16 --layers 4 --batch "${BATCH:-32}" --steps "$steps" --lr 1e-3 --ema 0.999 \
@@ -113,8 +116,8 @@ else
     d flow eval --samples "${files[@]}" --labels "${labels[@]}" --data "$work/$s-data.h5" \
       --max-shell 16 --out "$out/$s/eval-64" --json >"$out/$s/eval-64.json"
     for nx in 128 256; do
-      for m in ot ot-fit; do
-        has "$m" || continue
+      for m in "${models[@]}"; do
+        [[ $m == ot* ]] || continue
         sample "$s" "$m" "$nx" rk4 8 64 "$m-rk4-8-$nx" "$out/$s/sample-$m-rk4-8-$nx.json"
         d flow eval --samples "$work/$s-$m-rk4-8-$nx.h5" --labels "$m-rk4-8" \
           --data "$work/$s-data.h5" --max-shell 16 --out "$out/$s/eval-$m-$nx" \

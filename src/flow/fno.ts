@@ -3,7 +3,10 @@
  * `grad`, trained with AdamW). Fields are channels-last [B, H, W, C] on the periodic unit square.
  * Lifting (pointwise linear from the field channels plus the flow time t), L layers of
  *   v <- gelu(K v + W v + b),  K v = irfft2(R . rfft2(v)) keeping |kx| < M, |ky| < M,
- * (no gelu after the last), and a two-layer pointwise projection. The spectral weights R are indexed
+ * (no gelu after the last), and a two-layer pointwise projection. With `timeFeatures` > 0 each
+ * layer's pre-activation is also modulated by the time (FiLM): (K v + W v + b)·(1 + γ_l(t)) + β_l(t),
+ * γ, β per channel from a small MLP on Fourier features of t. Without it t reaches the layers only
+ * as a constant input channel, so a time-dependent gain per mode must come from GELU's curvature. The spectral weights R are indexed
  * by wavenumber, not by grid point, so one set of weights runs on any grid of at least 2M points a
  * side: that is what lets one model sample at 2x and 4x its training resolution.
  */
@@ -22,6 +25,11 @@ export interface FnoShape {
   layers: number;
   /** Hidden width of the projection. */
   projection: number;
+  /**
+   * Fourier features of t feeding the per-layer FiLM modulation (even; 0 or absent, as in files
+   * written before it existed: time enters only through the lifting).
+   */
+  timeFeatures?: number;
 }
 
 export function fnoParameterShapes(s: FnoShape): [string, number[]][] {
@@ -37,6 +45,12 @@ export function fnoParameterShapes(s: FnoShape): [string, number[]][] {
       );
   for (let l = 0; l < s.layers; l++)
     out.push([`layer${l}.w`, [s.width, s.width]], [`layer${l}.b`, [s.width]]);
+  const features = s.timeFeatures ?? 0;
+  if (features > 0) {
+    out.push(['time.w', [features, s.width]], ['time.b', [s.width]]);
+    for (let l = 0; l < s.layers; l++)
+      out.push([`layer${l}.film.w`, [s.width, 2 * s.width]], [`layer${l}.film.b`, [2 * s.width]]);
+  }
   out.push(
     ['proj1.w', [s.width, s.projection]],
     ['proj1.b', [s.projection]],
@@ -46,14 +60,17 @@ export function fnoParameterShapes(s: FnoShape): [string, number[]][] {
   return out;
 }
 
-/** Seeded initial values: pointwise layers 1/sqrt(fan-in), spectral weights 1/width (as FNO). */
+/**
+ * Seeded initial values: pointwise layers 1/sqrt(fan-in), spectral weights 1/width (as FNO); the
+ * FiLM output layers start at zero, so a new model starts as the plain FNO.
+ */
 export function fnoInitialValues(s: FnoShape, seed: number): Map<string, Float32Array> {
   const normal = normalGenerator(seed);
   const out = new Map<string, Float32Array>();
   for (const [name, shape] of fnoParameterShapes(s)) {
     const count = shape.reduce((a, b) => a * b, 1);
     let values: Float32Array;
-    if (name.endsWith('.b')) values = new Float32Array(count);
+    if (name.endsWith('.b') || name.endsWith('film.w')) values = new Float32Array(count);
     else if (name.endsWith('.re') || name.endsWith('.im'))
       values = Float32Array.from({ length: count }, () => normal() / s.width);
     else {
@@ -213,17 +230,48 @@ function pointwise(x: jax.Array, w: jax.Array, bias: jax.Array): jax.Array {
   return y.reshape([...shape.slice(0, -1), cout]);
 }
 
+/**
+ * The hidden time embedding gelu(φ(t) W + b) [B, width], φ(t) = (sin πf t, cos πf t) for
+ * f = 1, 2, 4, ... (features/2 of each), or null for a model without FiLM. Consumes t.
+ */
+function timeEmbedding(p: Params, t: jax.Array, s: FnoShape): jax.Array | null {
+  const features = s.timeFeatures ?? 0;
+  if (features === 0) {
+    t.dispose();
+    return null;
+  }
+  const [b] = t.shape as [number];
+  const frequencies = Float32Array.from({ length: features / 2 }, (_, j) => Math.PI * 2 ** j);
+  const angles = t.reshape([b, 1]).mul(np.array(frequencies).reshape([1, features / 2]));
+  const phi = np.concatenate([np.sin(angles.ref), np.cos(angles)], 1);
+  return jax.nn.gelu(np.matmul(phi, p['time.w']!.ref).add(p['time.b']!.ref));
+}
+
+/** Layer l's FiLM: mixed·(1 + γ) + β with [γ, β] = e W_l + b_l per batch row and channel. */
+export function film(p: Params, l: number, mixed: jax.Array, e: jax.Array): jax.Array {
+  const [b, h, w, c] = mixed.shape as [number, number, number, number];
+  const gb = np.matmul(e, p[`layer${l}.film.w`]!.ref).add(p[`layer${l}.film.b`]!.ref);
+  const part = (from: number) =>
+    np.broadcastTo(gb.ref.slice([], [from, from + c]).reshape([b, 1, 1, c]), [b, h, w, c]);
+  const scaled = mixed.ref.mul(part(0)).add(part(c));
+  gb.dispose();
+  return mixed.add(scaled);
+}
+
 /** Velocity v(x, t) for fields x [B, H, W, C] and times t [B]; does not consume params. */
 export function fnoForward(p: Params, x: jax.Array, t: jax.Array, s: FnoShape): jax.Array {
   const [b, h, w] = x.shape as [number, number, number, number];
-  const time = np.broadcastTo(t.reshape([b, 1, 1, 1]), [b, h, w, 1]);
+  const time = np.broadcastTo(t.ref.reshape([b, 1, 1, 1]), [b, h, w, 1]);
+  const embedding = timeEmbedding(p, t, s);
   let v = pointwise(np.concatenate([x, time], 3), p['lift.w']!.ref, p['lift.b']!.ref);
   for (let l = 0; l < s.layers; l++) {
-    const mixed = spectralConv(p, l, v.ref, s).add(
+    let mixed = spectralConv(p, l, v.ref, s).add(
       pointwise(v, p[`layer${l}.w`]!.ref, p[`layer${l}.b`]!.ref),
     );
+    if (embedding) mixed = film(p, l, mixed, embedding.ref);
     v = l < s.layers - 1 ? jax.nn.gelu(mixed) : mixed;
   }
+  embedding?.dispose();
   const hidden = jax.nn.gelu(pointwise(v, p['proj1.w']!.ref, p['proj1.b']!.ref));
   return pointwise(hidden, p['proj2.w']!.ref, p['proj2.b']!.ref);
 }

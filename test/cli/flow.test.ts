@@ -154,6 +154,15 @@ describe('flow commands', () => {
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /time-grid|timeGrid/);
 
+    r = train(join(dir, 'film'), '--time-features', '3');
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /--time-features 3 must be even/);
+    r = train(join(dir, 'film'), '--time-features', '4', '--steps', '2');
+    assert.equal(r.code, 0, r.stderr);
+    r = sample('film', 32, 'midpoint', 'film-32.h5', 4);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(JSON.parse(r.stdout).straightness >= 0);
+
     r = train(join(dir, 'ddpm'), '--objective', 'ddpm', '--coupling', 'ot');
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /DDPM pairs nothing: drop --coupling/);

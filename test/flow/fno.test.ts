@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as jax from '@jax-js/jax';
 import {
+  film,
+  fnoForward,
   fnoInitialValues,
   fnoParams,
   type FnoShape,
@@ -72,6 +74,37 @@ describe('FNO and flow matching', () => {
     });
     assert.ok(size > 0.01 && gap < 1e-5 * Math.max(1, size), `DFT vs FFT ${gap} of ${size}`);
     jax.tree.dispose(p);
+  });
+
+  it('FiLM time modulation: a new model equals the plain FNO; the modulation is x(1+γ)+β', async () => {
+    const plain: FnoShape = { channels: 1, width: 4, modes: 4, layers: 2, projection: 8 };
+    const filmed: FnoShape = { ...plain, timeFeatures: 4 };
+    const values = fnoInitialValues(filmed, 5);
+    assert.equal(values.get('time.w')!.length, 4 * 4);
+    assert.ok(values.get('layer1.film.w')!.every((v) => v === 0));
+    const x = jax.random.normal(jax.random.key(3), [2, 16, 16, 1]);
+    const t = np.array(new Float32Array([0.25, 0.8]));
+    const a = fnoParams(plain, values);
+    const b = fnoParams(filmed, values);
+    const va = (await fnoForward(a, x.ref, t.ref, plain).data()) as Float32Array;
+    const vb = (await fnoForward(b, x, t, filmed).data()) as Float32Array;
+    assert.deepEqual(vb, va);
+    // A bias-only FiLM layer: γ = (0.5, -1, 2, 0) and β = (1, 0, 0, -3) for every t.
+    b['layer0.film.b']!.dispose();
+    b['layer0.film.b'] = np.array(new Float32Array([0.5, -1, 2, 0, 1, 0, 0, -3]));
+    const mixed = jax.random.normal(jax.random.key(4), [2, 3, 3, 4]);
+    const before = (await mixed.ref.data()) as Float32Array;
+    const out = (await film(b, 0, mixed, np.ones([2, 4])).data()) as Float32Array;
+    const [gamma, beta] = [
+      [0.5, -1, 2, 0],
+      [1, 0, 0, -3],
+    ];
+    out.forEach((v, i) => {
+      const c = i % 4;
+      assert.ok(Math.abs(v - (before[i]! * (1 + gamma[c]!) + beta[c]!)) < 1e-5, `at ${i}`);
+    });
+    jax.tree.dispose(a);
+    jax.tree.dispose(b);
   });
 
   it('noise measure: unit pointwise variance at 32²', () => {

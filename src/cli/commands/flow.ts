@@ -27,6 +27,7 @@ const TrainOptions = z.object({
   modes: positiveInt.default(16),
   layers: positiveInt.default(4),
   projection: positiveInt.default(128),
+  timeFeatures: z.coerce.number().int().nonnegative().default(0),
   coupling: z.enum(['ot', 'independent']).optional(),
   objective: z.enum(['flow', 'ddpm']).default('flow'),
   noiseTau: z.coerce.number().positive().default(3),
@@ -129,6 +130,11 @@ export function register(program: Command): void {
     .option('--modes <m>', 'Fourier modes kept per direction', '16')
     .option('--layers <n>', 'spectral layers', '4')
     .option('--projection <n>', 'projection width', '128')
+    .option(
+      '--time-features <n>',
+      'Fourier features of t for a per-layer FiLM time modulation (even; 0: t only as an input channel)',
+      '0',
+    )
     .option('--objective <o>', 'flow (flow matching) | ddpm (grid-diffusion baseline)', 'flow')
     .option('--coupling <c>', 'flow objective: ot | independent (default ot)')
     .option('--noise-tau <tau>', 'noise measure tau', '3')
@@ -159,6 +165,10 @@ export function register(program: Command): void {
         throw new UsageError(
           `--coupling ${o.coupling} pairs noise with data for flow matching; DDPM pairs nothing: drop --coupling`,
         );
+      if (o.timeFeatures % 2 !== 0)
+        throw new UsageError(
+          `--time-features ${o.timeFeatures} must be even (a sine and a cosine per frequency): use ${o.timeFeatures + 1}`,
+        );
       if (o.size < 2 * o.modes)
         throw new UsageError(
           `--size ${o.size} is too small for --modes ${o.modes}: use --modes <= ${o.size / 2}`,
@@ -170,7 +180,13 @@ export function register(program: Command): void {
         data: o.data,
         size: o.size,
         out: o.out,
-        shape: { width: o.width, modes: o.modes, layers: o.layers, projection: o.projection },
+        shape: {
+          width: o.width,
+          modes: o.modes,
+          layers: o.layers,
+          projection: o.projection,
+          ...(o.timeFeatures > 0 ? { timeFeatures: o.timeFeatures } : {}),
+        },
         noise: o.noiseFit ? 'fit' : { tau: o.noiseTau, alpha: o.noiseAlpha },
         coupling: o.coupling ?? 'ot',
         objective: o.objective,
