@@ -3,12 +3,13 @@
  * `grad`, trained with AdamW). Fields are channels-last [B, H, W, C] on the periodic unit square.
  * Lifting (pointwise linear from the field channels plus the flow time t), L layers of
  *   v <- gelu(K v + W v + b),  K v = irfft2(R . rfft2(v)) keeping |kx| < M, |ky| < M,
- * (no gelu after the last), and a two-layer pointwise projection. With `timeFeatures` > 0 each
- * layer's pre-activation is also modulated by the time (FiLM): (K v + W v + b)·(1 + γ_l(t)) + β_l(t),
- * γ, β per channel from a small MLP on Fourier features of t. Without it t reaches the layers only
- * as a constant input channel, so a time-dependent gain per mode must come from GELU's curvature. The spectral weights R are indexed
+ * (no gelu after the last), and a two-layer pointwise projection. The spectral weights R are indexed
  * by wavenumber, not by grid point, so one set of weights runs on any grid of at least 2M points a
  * side: that is what lets one model sample at 2x and 4x its training resolution.
+ * With `timeFeatures` > 0 each layer's pre-activation is also modulated by the time (FiLM):
+ * (K v + W v + b)·(1 + γ_l(t)) + β_l(t), γ and β per channel from a small MLP on Fourier features
+ * of t. Without it t reaches the layers only as a constant input channel, so a time-dependent gain
+ * per mode must come from the GELUs' curvature. On NS it did not help (docs/fotcfm.md).
  */
 import * as jax from '@jax-js/jax';
 import type { Params } from '../nn/adam.ts';
@@ -247,7 +248,7 @@ function timeEmbedding(p: Params, t: jax.Array, s: FnoShape): jax.Array | null {
   return jax.nn.gelu(np.matmul(phi, p['time.w']!.ref).add(p['time.b']!.ref));
 }
 
-/** Layer l's FiLM: mixed·(1 + γ) + β with [γ, β] = e W_l + b_l per batch row and channel. */
+/** Layer l's FiLM: mixed·(1 + γ) + β, [γ, β] = e W_l + b_l per batch row; consumes mixed and e. */
 export function film(p: Params, l: number, mixed: jax.Array, e: jax.Array): jax.Array {
   const [b, h, w, c] = mixed.shape as [number, number, number, number];
   const gb = np.matmul(e, p[`layer${l}.film.w`]!.ref).add(p[`layer${l}.film.b`]!.ref);
