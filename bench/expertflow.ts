@@ -9,11 +9,17 @@
  * Policies, same engine and GPU budget: all-gpu, lru (resident experts first), and expertflow with
  * advice from the predictor run online inside each step (timed), from predictions computed ahead
  * (offline), or from the trace's true routes (oracle); with and without prefetch; at batch 4 also
- * with the token scheduler regrouping two batches every step (its own predictor, timed).
+ * with the token scheduler regrouping two batches every step (it predicts each step's tokens, timed,
+ * and the advisor reuses those predictions).
  * Inputs: EXPERTFLOW_TRACE (default out/traces/brown-test.h5), EXPERTFLOW_PREDICTOR (default
  * out/predictor/predictor.safetensors).
  */
-import { createAdvisor, predictorSource, type RouteSource } from '../src/moe/expertflow/advisor.ts';
+import {
+  createAdvisor,
+  lookaheadSource,
+  predictorSource,
+  type RouteSource,
+} from '../src/moe/expertflow/advisor.ts';
 import { type RouteSet, routeSet, scheduleBatches } from '../src/moe/expertflow/scheduler.ts';
 import { parseModelConfig } from '../src/moe/config.ts';
 import type { Policy } from '../src/moe/expertCache.ts';
@@ -154,7 +160,14 @@ export const expertflowBenchmark: Benchmark = async (device) => {
     const group = Array.from({ length: 2 * batch }, (_, i) => i);
     const sequenceOf = group.slice();
     let source: RouteSource | null = null;
-    if (c.advice === 'online') source = predictorSource(predictor);
+    // With scheduling, the scheduler predicts each step's tokens first and the advisor reuses
+    // those predictions (one predictor run per token, as a deployment would do).
+    if (c.schedule && c.advice !== 'online')
+      throw new Error(
+        "token scheduling shares the online advisor's predictions: use advice online",
+      );
+    const shared = c.schedule ? lookaheadSource(predictorSource(predictor)) : null;
+    if (c.advice === 'online') source = shared ?? predictorSource(predictor);
     else if (c.advice === 'offline') source = precomputedSource(predictor, data, sequenceOf);
     else if (c.advice === 'oracle') source = traceSource(data, sequenceOf);
     const moeLayers = Array.from({ length: layers }, (_, l) => l);
@@ -183,12 +196,8 @@ export const expertflowBenchmark: Benchmark = async (device) => {
         return ids;
       },
     });
-    const scheduler = c.schedule ? predictorSource(predictor) : null;
     const run = async (timed: boolean) => {
-      group.forEach((slot) => {
-        engine.reset(slot);
-        scheduler?.reset(slot);
-      });
+      group.forEach((slot) => engine.reset(slot));
       const batches = (live: number[]) => {
         const out: number[][] = [];
         for (let i = 0; i < live.length; i += batch) out.push(live.slice(i, i + batch));
@@ -201,7 +210,6 @@ export const expertflowBenchmark: Benchmark = async (device) => {
           const seq = data.sequences[sequenceOf[slot]!]!;
           const prompt = seq.tokens.slice(0, seq.promptLength);
           prefillTokens += prompt.length;
-          prompt.forEach((token) => scheduler?.next(slot, token));
           return { slot, tokens: prompt };
         });
         await engine.step(entries);
@@ -216,11 +224,11 @@ export const expertflowBenchmark: Benchmark = async (device) => {
       const steps = timed ? decodeSteps : 2;
       for (let i = 0; i < steps; i++) {
         let grouping = batches(group);
-        if (scheduler) {
+        if (shared) {
           const t0 = performance.now();
           const sets: RouteSet[] = group.map((slot) => {
             const seq = data.sequences[sequenceOf[slot]!]!;
-            const p = scheduler.next(slot, seq.tokens[seq.promptLength + i]!);
+            const p = shared.ahead(slot, seq.tokens[seq.promptLength + i]!);
             const members: number[] = [];
             for (let l = 0; l < Lt; l++) {
               for (const e of topIndices(p, l * E, E, K)) members.push(l * E + e);
@@ -254,9 +262,7 @@ export const expertflowBenchmark: Benchmark = async (device) => {
         prefetch_loads_per_step: (engine.adviceCopies - copiesBefore) / steps,
         bytes_moved_per_token: counters.bytesMoved / tokens,
         predictor_ms_per_step: ((advisor?.hostMs ?? 0) - hostBefore) / steps,
-        scheduler_ms_per_decision: scheduler
-          ? { mean: schedulerMs / steps, max: schedulerMax }
-          : null,
+        scheduler_ms_per_decision: shared ? { mean: schedulerMs / steps, max: schedulerMax } : null,
         gpu_bytes: counters.gpuBytes,
         gpu_expert_bytes: counters.expertGpuBytes,
       };

@@ -2,10 +2,12 @@
  * ExpertFlow's token scheduler and the trace-driven cache simulation: the scheduler finds the
  * brute-force optimum on clustered inputs and never activates more experts than the sequential
  * grouping; LRU replays a hand-counted trace exactly; Belady's oracle never copies more than LRU;
- * with a perfect predictor the ExpertFlow cache never misses once the slots hold a step's experts.
+ * with a perfect predictor the ExpertFlow cache never misses once the slots hold a step's experts;
+ * the lookahead source runs the predictor once per token for the scheduler and the advisor.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { lookaheadSource, type RouteSource } from '../../src/moe/expertflow/advisor.ts';
 import { simulateCache } from '../../src/moe/expertflow/cacheSim.ts';
 import {
   activatedExperts,
@@ -118,6 +120,42 @@ describe('token scheduler', () => {
       gap += got - bestSplit(sets, 4);
     }
     assert.ok(gap / 30 < 1, `mean excess over the optimum ${gap / 30} experts`);
+  });
+});
+
+describe('lookahead route source', () => {
+  it('predicts each token once for the scheduler and the advisor, in order per slot', () => {
+    const calls: string[] = [];
+    const lengths = new Map<number, number>();
+    const base: RouteSource = {
+      next(slot, token) {
+        const at = lengths.get(slot) ?? 0;
+        lengths.set(slot, at + 1);
+        calls.push(`${slot}:${token}`);
+        return Float32Array.of(slot, token, at);
+      },
+      reset: (slot) => lengths.delete(slot),
+    };
+    const shared = lookaheadSource(base);
+    const early = [shared.ahead(0, 7), shared.ahead(1, 7), shared.ahead(0, 8)];
+    assert.equal(shared.next(1, 7), early[1]);
+    assert.equal(shared.next(0, 7), early[0]);
+    assert.equal(shared.next(0, 8), early[2]);
+    assert.deepEqual(
+      Array.from(shared.next(0, 9)),
+      [0, 9, 2],
+      'nothing pending: the source predicts',
+    );
+    assert.deepEqual(calls, ['0:7', '1:7', '0:8', '0:9'], 'one prediction per token');
+    shared.ahead(1, 3);
+    assert.throws(() => shared.next(1, 4), /fed token 4, but its next token was predicted as 3/);
+    shared.ahead(1, 5);
+    shared.reset(1);
+    assert.deepEqual(
+      Array.from(shared.next(1, 6)),
+      [1, 6, 0],
+      'reset drops what was predicted ahead',
+    );
   });
 });
 

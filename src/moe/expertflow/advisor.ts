@@ -44,6 +44,42 @@ export function predictorSource(predictor: RoutePredictor): RouteSource {
   };
 }
 
+/** A source whose next token per slot can be predicted early, once, for two consumers. */
+export interface LookaheadSource extends RouteSource {
+  /**
+   * Predicts slot's next token now (the token scheduler, before it groups the step's batches);
+   * the advisor's `next` for that token then returns the same probabilities without a second
+   * run of the predictor.
+   */
+  ahead(slot: number, token: number): ArrayLike<number>;
+}
+
+export function lookaheadSource(source: RouteSource): LookaheadSource {
+  const pending = new Map<number, { token: number; p: ArrayLike<number> }[]>();
+  return {
+    ahead(slot, token) {
+      const p = source.next(slot, token);
+      const queue = pending.get(slot);
+      if (queue) queue.push({ token, p });
+      else pending.set(slot, [{ token, p }]);
+      return p;
+    },
+    next(slot, token) {
+      const early = pending.get(slot)?.shift();
+      if (!early) return source.next(slot, token);
+      if (early.token !== token)
+        throw new Error(
+          `slot ${slot} is fed token ${token}, but its next token was predicted as ${early.token}: feed the tokens that were passed to ahead(), in order`,
+        );
+      return early.p;
+    },
+    reset(slot) {
+      pending.delete(slot);
+      source.reset(slot);
+    },
+  };
+}
+
 export interface AdvisorOptions {
   /** Decoder index of each MoE layer (the source's layer order). */
   moeLayers: number[];
