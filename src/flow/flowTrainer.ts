@@ -41,6 +41,11 @@ export interface FlowTrainConfig {
   sigmaMin: number;
   /** Decay of the exponential moving average of the weights (0: no average kept). */
   emaDecay?: number;
+  /**
+   * Loss in Fourier space with these per-mode weights [H, W/2 + 1] (shellLossWeights.ts);
+   * absent: the pixel MSE.
+   */
+  lossWeights?: Float32Array<ArrayBuffer>;
 }
 
 export interface FlowTrainerState {
@@ -102,7 +107,13 @@ export function createFlowTrainer(
     else eps.dispose();
     const target = x0.mul(coefficient(2)).add(x1.mul(coefficient(3)));
     mix.dispose();
-    return np.mean(np.square(fnoForward(p, xt, t, shape).sub(target)));
+    const error = fnoForward(p, xt, t, shape).sub(target);
+    if (!config.lossWeights) return np.mean(np.square(error));
+    const [, h, w, c] = error.shape as [number, number, number, number];
+    const spec = np.fft.rfft2(error, [1, 2]);
+    const power = np.square(spec.real).add(np.square(spec.imag));
+    const weights = np.array(config.lossWeights).reshape([1, h, w / 2 + 1, 1]);
+    return np.sum(power.mul(weights)).mul(1 / (b * c));
   };
   const trainStep = jax.jit(
     (

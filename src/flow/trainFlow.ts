@@ -29,6 +29,7 @@ import { fnoParameterShapes, type FnoShape } from './fno.ts';
 import { createFlowTrainer, type FlowTrainConfig } from './flowTrainer.ts';
 import { type NoiseMeasure, sampleNoise } from './noise.ts';
 import { fitNoiseMeasure } from './noiseFit.ts';
+import { shellLossWeights } from './shellLossWeights.ts';
 
 export interface FlowModelMeta {
   shape: FnoShape;
@@ -56,6 +57,8 @@ export interface TrainFlowOptions {
   /** Flow matching (default) or the DDPM baseline (which pairs nothing: coupling is ignored). */
   objective?: Objective;
   train: FlowTrainConfig;
+  /** 'shell': the loss in Fourier space, shells weighted by shellLossWeights.ts (default none). */
+  lossWeighting?: 'none' | 'shell';
   resume: boolean;
   checkpointEvery: number;
   maxStepsThisRun?: number;
@@ -146,9 +149,28 @@ export async function trainFlow(o: TrainFlowOptions): Promise<TrainFlowSummary> 
     ...(objective === 'ddpm' ? { range: data.range } : {}),
   };
   const coupling = objective === 'ddpm' ? 'none' : o.coupling;
-  const settings = JSON.stringify({ meta, coupling, train: o.train, data: o.data });
+  const lossWeighting = o.lossWeighting ?? 'none';
+  const settings = JSON.stringify({
+    meta,
+    coupling,
+    train: o.train,
+    data: o.data,
+    ...(lossWeighting === 'none' ? {} : { lossWeighting }),
+  });
   await mkdir(join(o.out, 'training'), { recursive: true });
-  const trainer = createFlowTrainer(shape, o.train);
+  const lossWeights =
+    lossWeighting === 'shell'
+      ? shellLossWeights(
+          data.data,
+          data.count,
+          sampleNoise(noise, o.size, 64, data.channels, o.train.seed + 17),
+          64,
+          o.size,
+          data.channels,
+          shape.modes,
+        )
+      : undefined;
+  const trainer = createFlowTrainer(shape, { ...o.train, ...(lossWeights ? { lossWeights } : {}) });
   const shapes = fnoParameterShapes(shape);
   let start = 0;
   let log: { step: number; loss: number }[] = [];

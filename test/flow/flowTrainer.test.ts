@@ -1,11 +1,13 @@
 // The flow trainer's EMA of the weights: it follows ema ← d·ema + (1 − d)·params with the
 // warm-up decay d = min(decay, (1 + step) / (10 + step)), so after a few steps it is mostly the
 // trained weights, not the random initial ones (a plain 0.999 would keep 0.999^steps of those).
+// The Fourier-space loss: equal shell weights reproduce the pixel MSE (Parseval).
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as jax from '@jax-js/jax';
 import { createFlowTrainer, emaDecayAt } from '../../src/flow/flowTrainer.ts';
 import { sampleNoise } from '../../src/flow/noise.ts';
+import { shellLossWeights } from '../../src/flow/shellLossWeights.ts';
 
 describe('flow trainer EMA', () => {
   before(async () => {
@@ -54,5 +56,52 @@ describe('flow trainer EMA', () => {
       ema = now.ema;
     }
     trainer.dispose();
+  });
+});
+
+describe('Fourier-space loss weights', () => {
+  before(async () => {
+    await jax.init('wasm');
+    jax.defaultDevice('wasm');
+  });
+
+  it('equal shell weights give the pixel MSE (Parseval); low-power shells weigh more', async () => {
+    const n = 16;
+    const batch = 4;
+    const data = sampleNoise({ tau: 4, alpha: 3 }, n, 32, 1, 3);
+    const noise = sampleNoise({ tau: 3, alpha: 2 }, n, 32, 1, 4);
+    const flat = shellLossWeights(data, 32, noise, 32, n, 1, 4, 0);
+    const sum = flat.reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(sum * n * n - 1) < 1e-5, `normalisation ${sum * n * n}`);
+    const config = {
+      seed: 0,
+      batch,
+      steps: 2,
+      peakLr: 1e-3,
+      warmup: 0,
+      weightDecay: 0,
+      sigmaMin: 0,
+    };
+    const shape = { channels: 1, width: 4, modes: 4, layers: 1, projection: 8 };
+    const x0 = noise.slice(0, batch * n * n);
+    const x1 = data.slice(0, batch * n * n);
+    const t = Float32Array.of(0.1, 0.4, 0.6, 0.9);
+    const losses: number[] = [];
+    for (const lossWeights of [undefined, flat]) {
+      const trainer = createFlowTrainer(shape, {
+        ...config,
+        ...(lossWeights ? { lossWeights } : {}),
+      });
+      losses.push(await trainer.step({ x0, x1, t, size: n }, 0).loss);
+      trainer.dispose();
+    }
+    assert.ok(Math.abs(losses[1]! / losses[0]! - 1) < 1e-4, `losses ${losses}`);
+    // The data decay faster than the noise; with exponent 0.5 the weights fall with the target
+    // power: the mode at shell 4 (lowest power of the kept band) outweighs shell 1.
+    const weighted = shellLossWeights(data, 32, noise, 32, n, 1, 4);
+    const k = n / 2 + 1;
+    const at = (ky: number, kx: number) => weighted[ky * k + kx]! / (kx === 0 ? 1 : 2);
+    assert.ok(at(0, 4) > 1.5 * at(0, 1), `shell 4 ${at(0, 4)} vs shell 1 ${at(0, 1)}`);
+    assert.equal(at(0, 7), at(0, 4), 'shells above the kept band take its last weight');
   });
 });

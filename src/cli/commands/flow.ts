@@ -28,6 +28,7 @@ const TrainOptions = z.object({
   layers: positiveInt.default(4),
   projection: positiveInt.default(128),
   timeFeatures: z.coerce.number().int().nonnegative().default(0),
+  lossWeighting: z.enum(['none', 'shell']).default('none'),
   coupling: z.enum(['ot', 'independent']).optional(),
   objective: z.enum(['flow', 'ddpm']).default('flow'),
   noiseTau: z.coerce.number().positive().default(3),
@@ -135,6 +136,11 @@ export function register(program: Command): void {
       'Fourier features of t for a per-layer FiLM time modulation (even; 0: t only as an input channel)',
       '0',
     )
+    .option(
+      '--loss-weighting <w>',
+      'none (pixel MSE) | shell (Fourier-space loss, shells weighted by (mean / target power)^0.5)',
+      'none',
+    )
     .option('--objective <o>', 'flow (flow matching) | ddpm (grid-diffusion baseline)', 'flow')
     .option('--coupling <c>', 'flow objective: ot | independent (default ot)')
     .option('--noise-tau <tau>', 'noise measure tau', '3')
@@ -190,6 +196,7 @@ export function register(program: Command): void {
         noise: o.noiseFit ? 'fit' : { tau: o.noiseTau, alpha: o.noiseAlpha },
         coupling: o.coupling ?? 'ot',
         objective: o.objective,
+        lossWeighting: o.lossWeighting,
         train: {
           seed: o.seed,
           batch: o.batch,
