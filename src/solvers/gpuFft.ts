@@ -17,10 +17,21 @@ export function fftTwiddles(n: number, count = n): Float32Array {
   return data;
 }
 
-/** Smallest radix fft_shared uses for 2^bits points (one lead pass of 2^(bits mod 3), then 8s). */
+/**
+ * The radices of fft_shared's passes for 2^bits points (stage_log_radix in spectral_common.wgsl):
+ * ceil(bits / 4) passes of radix at most 16, the bits spread evenly, larger radices first.
+ */
+export function fftPlan(bits: number): number[] {
+  const passes = Math.ceil(bits / 4);
+  return Array.from(
+    { length: passes },
+    (_, stage) => 2 ** (Math.floor(bits / passes) + (stage < bits % passes ? 1 : 0)),
+  );
+}
+
+/** Smallest radix fft_shared uses for 2^bits points: each pass needs count·n / radix threads. */
 export function smallestRadix(bits: number): number {
-  if (bits < 3) return 2 ** bits;
-  return bits % 3 === 2 ? 4 : 8;
+  return bits === 0 ? 1 : Math.min(...fftPlan(bits));
 }
 
 /**

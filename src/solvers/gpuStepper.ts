@@ -37,15 +37,18 @@ type KernelShape = { wg: number; shared: number; c: number; extra?: Record<strin
 
 /**
  * Workgroup shapes: column kernels take C columns (a power of two, up to 8, so a row segment
- * is 64 bytes), each padded in shared memory as fft_shared expects; the row kernel holds five
- * padded rows of nx/2 packed values. Every FFT pass gives each butterfly its own thread.
+ * is 64 bytes), each padded in shared memory as fft_shared expects; the row kernel holds all its
+ * sources' padded rows of nx/2 packed values when they fit (BATCHED), else five. Every FFT pass
+ * gives each butterfly its own thread, and a workgroup has just the threads its largest pass uses.
  */
 function kernelLayout(
   grid: SpectralGrid,
   limits: GPUSupportedLimits,
+  fields: number,
   coupled: boolean,
+  workgroupBytes = limits.maxComputeWorkgroupStorageSize,
 ): { columns: KernelShape; rows: KernelShape; update: KernelShape } {
-  const maxShared = Math.floor(limits.maxComputeWorkgroupStorageSize / 8);
+  const maxShared = Math.floor(Math.min(workgroupBytes, limits.maxComputeWorkgroupStorageSize) / 8);
   const maxThreads = limits.maxComputeInvocationsPerWorkgroup;
   const m = grid.nx / 2;
   const columnThreads = (c: number) => (c * grid.ny) / smallestRadix(Math.log2(grid.ny));
@@ -60,13 +63,21 @@ function kernelLayout(
     )
       c /= 2;
     const n = perColumn * c;
-    return { c, shared: n * column, wg: clamp((n * grid.ny) / 4, 64, maxThreads) };
+    return { c, shared: n * column, wg: clamp(columnThreads(n), 64, maxThreads) };
   };
-  const rowThreads = (2 * m) / smallestRadix(Math.log2(m));
+  const allSources = 2 + 2 * fields;
+  const batched = allSources * padded(m) <= maxShared || fields === 1;
+  const rowBatch = batched ? allSources : 4;
+  const rowThreads = (rowBatch * m) / smallestRadix(Math.log2(m));
   const updateFields = coupled ? 2 : 1;
   const layout = {
     columns: columnShape(1),
-    rows: { c: 0, shared: 5 * padded(m), wg: clamp(Math.max(m / 2, rowThreads), 64, maxThreads) },
+    rows: {
+      c: 0,
+      shared: (batched ? allSources : 5) * padded(m),
+      wg: clamp(rowThreads, 64, maxThreads),
+      extra: { BATCHED: batched ? 1 : 0 },
+    },
     update: columnShape(updateFields),
   };
   const fits = (shape: KernelShape, threads: number) =>
@@ -146,6 +157,36 @@ function packParams(
 }
 
 /**
+ * The solver buffers' mode order. Host arrays keep the grid's order, mode (row, col) at
+ * row·ncols + col; on the GPU every per-mode array except the two row-kernel intermediates is
+ * stored column by column, mode (row, col) at col·ny + row, so the column kernels move whole
+ * columns instead of C-wide row segments. `width` floats per mode, `fields` arrays back to back.
+ */
+function toColumnOrder(data: ArrayLike<number>, grid: SpectralGrid, width: number): Float32Array {
+  const { ny, ncols } = grid;
+  const out = new Float32Array(data.length);
+  const block = width * ny * ncols;
+  for (let base = 0; base < data.length; base += block)
+    for (let row = 0; row < ny; row++)
+      for (let col = 0; col < ncols; col++)
+        for (let q = 0; q < width; q++)
+          out[base + width * (col * ny + row) + q] = data[base + width * (row * ncols + col) + q]!;
+  return out;
+}
+
+/** The inverse of toColumnOrder for complex values (width 2), in float64. */
+function fromColumnOrder(data: Float32Array, grid: SpectralGrid): Float64Array {
+  const { ny, ncols } = grid;
+  const out = new Float64Array(data.length);
+  for (let row = 0; row < ny; row++)
+    for (let col = 0; col < ncols; col++) {
+      out[2 * (row * ncols + col)] = data[2 * (col * ny + row)]!;
+      out[2 * (row * ncols + col) + 1] = data[2 * (col * ny + row) + 1]!;
+    }
+  return out;
+}
+
+/**
  * The update kernel's per-mode linear data: HW with IF-RK4 the propagator exp(L dt/2) (8 floats
  * per mode), HW with RK4 and a closure the closure's matrix (4), otherwise null.
  */
@@ -153,9 +194,9 @@ function linearData(config: SimulationConfig, grid: SpectralGrid): Float32Array 
   const model = config.model;
   if (model.kind !== 'hw') return null;
   if (config.integrator === 'ifrk4')
-    return Float32Array.from(hwPropagators(model, grid, config.dt));
+    return toColumnOrder(hwPropagators(model, grid, config.dt), grid, 8);
   const closure = closureMatrices(model, grid);
-  return closure && Float32Array.from(closure);
+  return closure && toColumnOrder(closure, grid, 4);
 }
 
 type StepBuffers = Record<
@@ -212,16 +253,22 @@ export class GpuStepper implements Stepper {
     this.#coupled = coupled;
   }
 
+  /**
+   * `options.workgroupBytes` caps the workgroup memory the layout may use below the adapter's
+   * limit, so tests can run the layouts of large grids (fewer columns per workgroup, the row
+   * kernel's unbatched path) at small sizes.
+   */
   static async create(
     device: WebGpuDevice,
     grid: SpectralGrid,
     config: SimulationConfig,
+    options: { workgroupBytes?: number } = {},
   ): Promise<GpuStepper> {
     const gpu = device.gpu;
     const fields = config.model.kind === 'hw' ? 2 : 1;
     const sources = 2 * (fields + 1);
     const coupled = config.model.kind === 'hw' && config.integrator === 'ifrk4';
-    const layout = kernelLayout(grid, gpu.limits, coupled);
+    const layout = kernelLayout(grid, gpu.limits, fields, coupled, options.workgroupBytes);
     const linear = linearData(config, grid);
     const common = await source('step_params.wgsl', 'spectral_common.wgsl', 'step_grid.wgsl');
     const gridConstants = {
@@ -269,7 +316,7 @@ export class GpuStepper implements Stepper {
       acc: createStorageBuffer(gpu, 8 * fields * size, 'acc'),
       cols: createStorageBuffer(gpu, 8 * sources * size, 'columns'),
       prod: createStorageBuffer(gpu, 8 * fields * size, 'brackets'),
-      forcing: createBufferFrom(gpu, Float32Array.from(forcing)),
+      forcing: createBufferFrom(gpu, toColumnOrder(forcing, grid, 2)),
       linear: createBufferFrom(gpu, linear ?? new Float32Array(4)),
       tw: createBufferFrom(gpu, tw.data),
       params: createBufferFrom(
@@ -343,7 +390,9 @@ export class GpuStepper implements Stepper {
 
   async setState(fields: Float64Array[]): Promise<void> {
     const packed = new Float32Array(2 * this.#fields * this.#size);
-    fields.forEach((field, i) => packed.set(field, 2 * i * this.#size));
+    fields.forEach((field, i) =>
+      packed.set(toColumnOrder(field, this.grid, 2), 2 * i * this.#size),
+    );
     this.#gpu.queue.writeBuffer(this.#buffers.state, 0, packed);
   }
 
@@ -352,7 +401,7 @@ export class GpuStepper implements Stepper {
       await readBuffer(this.#gpu, this.#buffers.state, 8 * this.#fields * this.#size),
     );
     return Array.from({ length: this.#fields }, (_, i) =>
-      Float64Array.from(data.subarray(2 * i * this.#size, 2 * (i + 1) * this.#size)),
+      fromColumnOrder(data.subarray(2 * i * this.#size, 2 * (i + 1) * this.#size), this.grid),
     );
   }
 

@@ -1,13 +1,34 @@
 // The WGSL FFT (fft_shared) on its own against the float64 FFT, at every length from 2 to 2048
-// (all lead radices: 2, 4, 16 and the radix-8 passes), forward and inverse.
+// (every pass plan of fftPlan: radices 2 to 16), forward and inverse; and the plan itself.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { whiteNoise } from '../../src/spectral/random.ts';
 import { ComplexFft } from '../../src/spectral/fft.ts';
-import { gpuFftBatch } from '../../src/solvers/gpuFft.ts';
+import { fftPlan, gpuFftBatch, smallestRadix } from '../../src/solvers/gpuFft.ts';
 import { webGpuOrSkip } from '../helpers/devices.ts';
 
 const { gpu, skip } = await webGpuOrSkip();
+
+describe('fftPlan', () => {
+  it('takes the fewest passes of radix <= 16, spread evenly, larger radices first', () => {
+    assert.deepEqual(fftPlan(11), [16, 16, 8]);
+    assert.deepEqual(fftPlan(10), [16, 8, 8]);
+    assert.deepEqual(fftPlan(9), [8, 8, 8]);
+    assert.deepEqual(fftPlan(8), [16, 16]);
+    assert.deepEqual(fftPlan(5), [8, 4]);
+    assert.deepEqual(fftPlan(1), [2]);
+    for (let bits = 1; bits <= 12; bits++) {
+      const plan = fftPlan(bits);
+      assert.equal(
+        plan.reduce((a, b) => a * b, 1),
+        2 ** bits,
+      );
+      assert.equal(plan.length, Math.ceil(bits / 4));
+      assert.ok(Math.max(...plan) <= 2 * Math.min(...plan));
+    }
+    assert.equal(smallestRadix(11), 8);
+  });
+});
 
 describe('WGSL Stockham FFT vs the float64 FFT', { skip }, () => {
   for (let bits = 1; bits <= 11; bits++) {

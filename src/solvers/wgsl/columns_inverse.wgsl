@@ -1,7 +1,8 @@
 // Step kernel 1: inverse FFT along y of C stored columns of one source per workgroup. Sources
-// (workgroup y): 0 φ̂, 1 i·ky φ̂, 2f+2 field f, 2f+3 i·ky field f, where φ̂ = −Ω̂/k². Global
-// memory is touched C columns of a row at a time (the column index varies fastest), and column t
-// lives at sh[t·stride ..] with an odd stride so those accesses do not collide in banks.
+// (workgroup y): 0 φ̂, 1 i·ky φ̂, 2f+2 field f, 2f+3 i·ky field f, where φ̂ = −Ω̂/k². The fields
+// are stored column by column (gpuStepper.ts), so the loads are contiguous; the output `cols` is
+// row by row for the row kernel, written C columns of a row at a time. Column t lives at
+// sh[t·stride ..] with an odd stride so the row-wise writes do not collide in banks.
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> tw: array<vec2<f32>>;
 @group(0) @binding(2) var<storage, read> fields: array<vec2<f32>>;
@@ -19,12 +20,12 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   let which = source / 2u;
   let derivative = (source & 1u) == 1u;
   for (var e = lid; e < C * NY; e += WG) {
-    let t = e % C;
-    let row = e / C;
+    let t = e >> LOG_NY;
+    let row = e & (NY - 1u);
     let col = col0 + t;
     var v = vec2<f32>(0.0);
     if (col < NCOLS) {
-      let i = row * NCOLS + col;
+      let i = col * NY + row;
       let ky = f32(signed_row(row, NY)) * p.dky;
       if (which == 0u) {
         let kx = f32(col) * p.dkx;

@@ -4,7 +4,9 @@
 //   next = E^a u + dt β E^b k,  acc = acc·(not first) + γ E^c k,  final: u = E² u + dt/6 (acc + k).
 // The kx = 0 column of the bracket is made exactly Hermitian, so the state stays so.
 // The stage input is read from `input` and the next one written to `next` (two buffers that
-// alternate between stages), since both fields' workgroups read both fields' inputs.
+// alternate between stages), since both fields' workgroups read both fields' inputs. All per-mode
+// arrays are stored column by column (mode (row, col) at col·NY + row), so a workgroup's C columns
+// are one contiguous run; only the brackets `prod` come row by row from the row kernel.
 // COUPLED = 1 (HW with IF-RK4): E is the 2x2 propagator of all linear terms (propagator.ts), so
 // each workgroup transforms both fields' brackets of its C columns and updates (n, Ω) together;
 // k is then the brackets alone.
@@ -115,13 +117,13 @@ fn main_coupled(col0: u32, lid: u32) {
   let stride = padded_length(NY) + 1u;
   inverse_columns(col0, lid, 0u, 2u);
   for (var e = lid; e < C * NY; e += WG) {
-    let t = e % C;
-    let row = e / C;
+    let t = e >> LOG_NY;
+    let row = e & (NY - 1u);
     let col = col0 + t;
     if (col >= NCOLS) {
       continue;
     }
-    let i = row * NCOLS + col;
+    let i = col * NY + row;
     let kept = u32(abs(signed_row(row, NY))) <= p.kmax_y;
     var k = array<vec2<f32>, 2>(-bracket_at(t, row, col, stride), -bracket_at(t + C, row, col, stride));
     if (i == 0u) {
@@ -146,13 +148,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   let stride = padded_length(NY) + 1u;
   inverse_columns(col0, lid, field, 1u);
   for (var e = lid; e < C * NY; e += WG) {
-    let t = e % C;
-    let row = e / C;
+    let t = e >> LOG_NY;
+    let row = e & (NY - 1u);
     let col = col0 + t;
     if (col >= NCOLS) {
       continue;
     }
-    let i = row * NCOLS + col;
+    let i = col * NY + row;
     let sr = signed_row(row, NY);
     let kept = u32(abs(sr)) <= p.kmax_y;
     let ky = f32(sr) * p.dky;

@@ -1,5 +1,6 @@
 // Diagnostics kernel 1 (same formulas as diagnostics.ts): one workgroup per ky row sums the
-// per-mode quantities of that row, i.e. one bin of every ky-spectrum.
+// per-mode quantities of that row, i.e. one bin of every ky-spectrum. The state is stored column
+// by column (mode (row, col) at col·ny + row, gpuStepper.ts).
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> state: array<vec2<f32>>;
 @group(0) @binding(2) var<storage, read> forcing: array<vec2<f32>>;
@@ -17,7 +18,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     if (!kept) {
       break;
     }
-    let i = row * p.ncols + col;
+    let i = col * p.ny + row;
     let kx = f32(col) * p.dkx;
     let k2 = kx * kx + ky * ky;
     let weight = select(2.0, 1.0, col == 0u || 2u * col == p.nx);

@@ -2,12 +2,20 @@
 // field f, ∂xf and ∂yf (∂x as i·kx here); the bracket [φ, f] = ∂xφ ∂yf − ∂yφ ∂xf in shared memory;
 // the forward real FFTs of all brackets together; the stored columns written out. Real rows of
 // length nx live packed as m = nx/2 complex values (x[2j] + i x[2j+1]) and transform as complex
-// FFTs of length m. Shared regions of padded_length(m) values: 0 ∂xφ, 1 ∂yφ, 2 ∂xf, 3 ∂yf,
-// 4 − 2f bracket of f.
+// FFTs of length m. Shared memory holds regions of padded_length(m) values. Every barrier-separated
+// FFT pass costs the same for one transform or six, so the inverse transforms go in as few batches
+// as the regions allow:
+//   BATCHED = 1 (2 + 2·FIELDS regions): all sources in regions 0..2+2·FIELDS, one inverse batch;
+//     the bracket of field f overwrites region 2 + f.
+//   BATCHED = 0 (HW, 5 regions): φ and n in regions 0-3 (one batch), n's bracket into region 2,
+//     then Ω's pair into regions 3-4 (a second batch) and its bracket into region 3.
+// Either way the brackets end in regions 2..2+FIELDS for one forward batch.
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> tw: array<vec2<f32>>;
 @group(0) @binding(2) var<storage, read> cols: array<vec2<f32>>;
 @group(0) @binding(3) var<storage, read_write> prod: array<vec2<f32>>;
+
+override BATCHED: u32 = 1u;
 
 fn load_mode(base: u32, k: u32, times_ikx: bool) -> vec2<f32> {
   if (k >= NCOLS) {
@@ -20,23 +28,37 @@ fn load_mode(base: u32, k: u32, times_ikx: bool) -> vec2<f32> {
   return v;
 }
 
-// Inverse real FFTs of row `row` of sources `first` (times i·kx) and `first + 1` into packed real
-// values in regions `region` and `region + 1`.
-fn inverse_pair(first: u32, row: u32, region: u32, lid: u32) {
+// Packs the half spectra of row `row` of `pairs` source pairs from `first` on (the first of each
+// pair times i·kx) for inverse complex FFTs of length m into regions region.. (no barrier).
+fn load_pairs(first: u32, pairs: u32, row: u32, region: u32, lid: u32) {
   let m = NX / 2u;
   let mp = padded_length(m);
-  for (var e = lid; e < 2u * m; e += WG) {
+  for (var e = lid; e < 2u * pairs * m; e += WG) {
     let t = e >> LOG_M;
     let k = e & (m - 1u);
     let base = (first + t) * NY * NCOLS + row * NCOLS;
-    let x = load_mode(base, k, t == 0u);
-    let c = cconj(load_mode(base, m - k, t == 0u));
+    let x = load_mode(base, k, (t & 1u) == 0u);
+    let c = cconj(load_mode(base, m - k, (t & 1u) == 0u));
     let a = x + c;
     let b = cmul(x - c, cconj(tw[p.tw_real + k]));
     sh[(region + t) * mp + padded(k)] = vec2<f32>(a.x - b.y, a.y + b.x);
   }
+}
+
+fn inverse_batch(region: u32, count: u32, lid: u32) {
+  let mp = padded_length(NX / 2u);
   workgroupBarrier();
-  fft_shared(region * mp, mp, 2u, LOG_M, p.tw_row, true, lid);
+  fft_shared(region * mp, mp, count, LOG_M, p.tw_row, true, lid);
+}
+
+// Bracket of φ (regions 0, 1) with the field whose ∂x, ∂y are in regions `dx`, `dy`, into `out`
+// (which may be dx or dy: each thread reads and writes the same positions).
+fn bracket(dx: u32, dy: u32, out: u32, lid: u32) {
+  let mp = padded_length(NX / 2u);
+  for (var j = lid; j < NX / 2u; j += WG) {
+    let i = padded(j);
+    sh[out * mp + i] = sh[i] * sh[dy * mp + i] - sh[mp + i] * sh[dx * mp + i];
+  }
 }
 
 @compute @workgroup_size(WG)
@@ -45,22 +67,28 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   let m = NX / 2u;
   let mp = padded_length(m);
   let size = NY * NCOLS;
-  inverse_pair(0u, row, 0u, lid);
-  for (var f = 0u; f < FIELDS; f++) {
-    inverse_pair(2u * f + 2u, row, 2u, lid);
-    let out = (4u - 2u * f) * mp;
-    for (var j = lid; j < m; j += WG) {
-      let i = padded(j);
-      sh[out + i] = sh[i] * sh[3u * mp + i] - sh[mp + i] * sh[2u * mp + i];
+  if (BATCHED == 1u) {
+    load_pairs(0u, 1u + FIELDS, row, 0u, lid);
+    inverse_batch(0u, 2u + 2u * FIELDS, lid);
+    // Field 1's bracket overwrites region 3 after field 0's read it: the same thread, position.
+    for (var f = 0u; f < FIELDS; f++) {
+      bracket(2u + 2u * f, 3u + 2u * f, 2u + f, lid);
     }
+  } else {
+    load_pairs(0u, 2u, row, 0u, lid);
+    inverse_batch(0u, 4u, lid);
+    bracket(2u, 3u, 2u, lid);
     workgroupBarrier();
+    load_pairs(4u, 1u, row, 3u, lid);
+    inverse_batch(3u, 2u, lid);
+    bracket(3u, 4u, 3u, lid);
   }
-  let first = (6u - 2u * FIELDS) * mp;
-  fft_shared(first, 2u * mp, FIELDS, LOG_M, p.tw_row, false, lid);
+  workgroupBarrier();
+  fft_shared(2u * mp, mp, FIELDS, LOG_M, p.tw_row, false, lid);
   for (var e = lid; e < FIELDS * NCOLS; e += WG) {
     let f = e / NCOLS;
     let k = e % NCOLS;
-    let region = (4u - 2u * f) * mp;
+    let region = (2u + f) * mp;
     let zk = sh[region + padded(k % m)];
     let zc = cconj(sh[region + padded((m - k) % m)]);
     let h = 0.5 * (zk + zc);

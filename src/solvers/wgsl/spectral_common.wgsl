@@ -1,7 +1,7 @@
 // Shared by the spectral step kernels (prepended to each, after step_params.wgsl): the workgroup
 // buffer and an in-place Stockham FFT on it, natural order in and out. Each stage gives one
 // thread one radix-R butterfly (R = 16, 8, 4 or 2) held in registers, so a transform of 2^L
-// points takes about L/3 passes of two barriers each instead of L radix-2 stages. Complex values
+// points takes ceil(L/4) passes of two barriers each instead of L radix-2 stages. Complex values
 // are vec2<f32>; twiddles come from a table computed in float64 on the CPU
 // (tw[base + k] = exp(−2πi k/n), k < n). The host sizes WG >= count · n / (smallest radix).
 
@@ -96,14 +96,12 @@ fn dft_in_place(v: ptr<function, array<vec2<f32>, 16>>, radix: u32, s: f32) {
   }
 }
 
-// log2 of the radix of stage `stage` for a transform of 2^bits points: one leading stage of
-// 2^(bits mod 3) (16 instead of 2 when bits >= 4), then radix-8 passes.
+// log2 of the radix of stage `stage` for a transform of 2^bits points: the fewest passes of radix
+// at most 16 (ceil(bits / 4)), with the bits spread evenly over them and the larger radices first
+// (2048 = 16·16·8, 1024 = 16·8·8, 256 = 16·16). fftPlan in gpuFft.ts mirrors it.
 fn stage_log_radix(bits: u32, stage: u32) -> u32 {
-  let lead = bits % 3u;
-  if (stage == 0u && lead != 0u) {
-    return select(lead, lead + 3u, lead == 1u && bits >= 4u);
-  }
-  return min(3u, bits);
+  let passes = (bits + 3u) / 4u;
+  return bits / passes + select(0u, 1u, stage < bits % passes);
 }
 
 // `count` transforms of 2^bits points at sh[base + t·stride + padded(i)], in place. Must be called from
