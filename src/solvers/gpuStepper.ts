@@ -4,7 +4,9 @@
  * their forward real FFTs, all in shared memory (kernel 2); forward column FFTs fused with the RHS
  * and the stage update (kernel 3). A whole chunk of steps is recorded into few command buffers;
  * diagnostics are reduced on the device into a ring read back once per `advance`. Only the 2/3
- * de-aliased columns exist in memory. The CPU stepper (cpuStepper.ts) is its reference.
+ * de-aliased columns exist in memory; the per-mode arrays the column kernels stream (state, stage
+ * inputs, acc, forcing, linear data) are stored column by column (toColumnOrder), the row
+ * kernel's inputs and outputs row by row. The CPU stepper (cpuStepper.ts) is its reference.
  */
 import { createBufferFrom, createStorageBuffer, readBuffer } from '../runtime/buffers.ts';
 import { CommandBatch, GpuTimer } from '../runtime/commands.ts';
@@ -37,9 +39,8 @@ type KernelShape = { wg: number; shared: number; c: number; extra?: Record<strin
 
 /**
  * Workgroup shapes: column kernels take C columns (a power of two, up to 8, so a row segment
- * is 64 bytes), each padded in shared memory as fft_shared expects; the row kernel holds all its
- * sources' padded rows of nx/2 packed values when they fit (BATCHED), else five. Every FFT pass
- * gives each butterfly its own thread, and a workgroup has just the threads its largest pass uses.
+ * is 64 bytes), each padded in shared memory as fft_shared expects; the row kernel holds 3 + fields
+ * padded rows of nx/2 packed values. Every FFT pass gives each butterfly its own thread.
  */
 function kernelLayout(
   grid: SpectralGrid,
@@ -63,20 +64,22 @@ function kernelLayout(
     )
       c /= 2;
     const n = perColumn * c;
-    return { c, shared: n * column, wg: clamp(columnThreads(n), 64, maxThreads) };
+    // At least one thread per 4 modes for the per-mode loops (1/8 or exactly the FFT's
+    // threads measured slower on the H100 at 256²-2048²).
+    return {
+      c,
+      shared: n * column,
+      wg: clamp(Math.max(columnThreads(n), (n * grid.ny) / 4), 64, maxThreads),
+    };
   };
-  const allSources = 2 + 2 * fields;
-  const batched = allSources * padded(m) <= maxShared || fields === 1;
-  const rowBatch = batched ? allSources : 4;
-  const rowThreads = (rowBatch * m) / smallestRadix(Math.log2(m));
+  const rowThreads = (4 * m) / smallestRadix(Math.log2(m));
   const updateFields = coupled ? 2 : 1;
   const layout = {
     columns: columnShape(1),
     rows: {
       c: 0,
-      shared: (batched ? allSources : 5) * padded(m),
+      shared: (3 + fields) * padded(m),
       wg: clamp(rowThreads, 64, maxThreads),
-      extra: { BATCHED: batched ? 1 : 0 },
     },
     update: columnShape(updateFields),
   };

@@ -25,8 +25,8 @@ const EHWC: ModelParams = {
   },
 };
 // The optional last entry caps the workgroup memory (bytes) to run the layout of large grids:
-// 1600 bytes give 64² two columns per workgroup (one per field in the coupled update) and the row
-// kernel's unbatched five-region path, which the full limit chooses only at 2048².
+// 1600 bytes give 64² two columns per workgroup (one per field in the coupled update), as 2048²
+// has on the H100, instead of eight.
 const CASES: [string, ModelParams, SimulationConfig['integrator'], number, number?][] = [
   ['HW, rk4', HW, 'rk4', 64],
   ['HW, rk4, the large-grid layout', HW, 'rk4', 64, 1600],

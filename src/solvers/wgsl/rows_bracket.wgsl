@@ -2,20 +2,16 @@
 // field f, ∂xf and ∂yf (∂x as i·kx here); the bracket [φ, f] = ∂xφ ∂yf − ∂yφ ∂xf in shared memory;
 // the forward real FFTs of all brackets together; the stored columns written out. Real rows of
 // length nx live packed as m = nx/2 complex values (x[2j] + i x[2j+1]) and transform as complex
-// FFTs of length m. Shared memory holds regions of padded_length(m) values. Every barrier-separated
-// FFT pass costs the same for one transform or six, so the inverse transforms go in as few batches
-// as the regions allow:
-//   BATCHED = 1 (2 + 2·FIELDS regions): all sources in regions 0..2+2·FIELDS, one inverse batch;
-//     the bracket of field f overwrites region 2 + f.
-//   BATCHED = 0 (HW, 5 regions): φ and n in regions 0-3 (one batch), n's bracket into region 2,
-//     then Ω's pair into regions 3-4 (a second batch) and its bracket into region 3.
-// Either way the brackets end in regions 2..2+FIELDS for one forward batch.
+// FFTs of length m. Shared memory holds 3 + FIELDS regions of padded_length(m) values. A
+// barrier-separated FFT pass costs about the same for one transform or four, so the transforms go
+// in batches: φ's and the first field's pair in regions 0-3 (one inverse batch), its bracket into
+// region 2; for HW then Ω's pair into regions 3-4 (a second batch), its bracket into region 3; the
+// brackets in regions 2..2+FIELDS in one forward batch. (All six HW sources in one batch measured
+// slower at 512² and 1024² on the H100: the larger workgroups fit fewer to a multiprocessor.)
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> tw: array<vec2<f32>>;
 @group(0) @binding(2) var<storage, read> cols: array<vec2<f32>>;
 @group(0) @binding(3) var<storage, read_write> prod: array<vec2<f32>>;
-
-override BATCHED: u32 = 1u;
 
 fn load_mode(base: u32, k: u32, times_ikx: bool) -> vec2<f32> {
   if (k >= NCOLS) {
@@ -67,17 +63,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   let m = NX / 2u;
   let mp = padded_length(m);
   let size = NY * NCOLS;
-  if (BATCHED == 1u) {
-    load_pairs(0u, 1u + FIELDS, row, 0u, lid);
-    inverse_batch(0u, 2u + 2u * FIELDS, lid);
-    // Field 1's bracket overwrites region 3 after field 0's read it: the same thread, position.
-    for (var f = 0u; f < FIELDS; f++) {
-      bracket(2u + 2u * f, 3u + 2u * f, 2u + f, lid);
-    }
-  } else {
-    load_pairs(0u, 2u, row, 0u, lid);
-    inverse_batch(0u, 4u, lid);
-    bracket(2u, 3u, 2u, lid);
+  load_pairs(0u, 2u, row, 0u, lid);
+  inverse_batch(0u, 4u, lid);
+  bracket(2u, 3u, 2u, lid);
+  if (FIELDS == 2u) {
     workgroupBarrier();
     load_pairs(4u, 1u, row, 3u, lid);
     inverse_batch(3u, 2u, lid);
