@@ -19,10 +19,10 @@ export function fftTwiddles(n: number, count = n): Float32Array {
 
 /**
  * The radices of fft_shared's passes for 2^bits points (stage_log_radix in spectral_common.wgsl):
- * ceil(bits / 4) passes of radix at most 16, the bits spread evenly, larger radices first.
+ * ceil(bits / 3) passes of radix at most 8, the bits spread evenly, larger radices first.
  */
 export function fftPlan(bits: number): number[] {
-  const passes = Math.ceil(bits / 4);
+  const passes = Math.ceil(bits / 3);
   return Array.from(
     { length: passes },
     (_, stage) => 2 ** (Math.floor(bits / passes) + (stage < bits % passes ? 1 : 0)),

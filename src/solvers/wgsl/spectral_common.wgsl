@@ -1,7 +1,7 @@
 // Shared by the spectral step kernels (prepended to each, after step_params.wgsl): the workgroup
 // buffer and an in-place Stockham FFT on it, natural order in and out. Each stage gives one
-// thread one radix-R butterfly (R = 16, 8, 4 or 2) held in registers, so a transform of 2^L
-// points takes ceil(L/4) passes of two barriers each instead of L radix-2 stages. Complex values
+// thread one radix-R butterfly (R = 8, 4 or 2) held in registers, so a transform of 2^L points
+// takes ceil(L/3) passes of two barriers each instead of L radix-2 stages. Complex values
 // are vec2<f32>; twiddles come from a table computed in float64 on the CPU
 // (tw[base + k] = exp(−2πi k/n), k < n). The host sizes WG >= count · n / (smallest radix).
 
@@ -37,15 +37,6 @@ fn rot(a: vec2<f32>, s: f32) -> vec2<f32> {
   return vec2<f32>(-s * a.y, s * a.x);
 }
 
-// exp(s·2πi q/16), q < 8
-fn w16(q: u32, s: f32) -> vec2<f32> {
-  let c = array<f32, 8>(1.0, 0.92387953, 0.70710678, 0.38268343, 0.0, -0.38268343, -0.70710678,
-    -0.92387953);
-  let n = array<f32, 8>(0.0, 0.38268343, 0.70710678, 0.92387953, 1.0, 0.92387953, 0.70710678,
-    0.38268343);
-  return vec2<f32>(c[q], s * n[q]);
-}
-
 fn dft4(a: vec2<f32>, b: vec2<f32>, c: vec2<f32>, d: vec2<f32>, s: f32) -> array<vec2<f32>, 4> {
   let s0 = a + c;
   let s1 = a - c;
@@ -67,7 +58,7 @@ fn dft8(v: array<vec2<f32>, 8>, s: f32) -> array<vec2<f32>, 8> {
 }
 
 // Radix-R butterfly in place on v[0..R): x_q = Σ_r v_r exp(s·2πi rq/R).
-fn dft_in_place(v: ptr<function, array<vec2<f32>, 16>>, radix: u32, s: f32) {
+fn dft_in_place(v: ptr<function, array<vec2<f32>, 8>>, radix: u32, s: f32) {
   if (radix == 2u) {
     let a = (*v)[0];
     (*v)[0] = a + (*v)[1];
@@ -77,37 +68,25 @@ fn dft_in_place(v: ptr<function, array<vec2<f32>, 16>>, radix: u32, s: f32) {
     for (var r = 0u; r < 4u; r++) {
       (*v)[r] = x[r];
     }
-  } else if (radix == 8u) {
-    let x = dft8(array<vec2<f32>, 8>((*v)[0], (*v)[1], (*v)[2], (*v)[3], (*v)[4], (*v)[5],
-      (*v)[6], (*v)[7]), s);
-    for (var r = 0u; r < 8u; r++) {
-      (*v)[r] = x[r];
-    }
   } else {
-    let e = dft8(array<vec2<f32>, 8>((*v)[0], (*v)[2], (*v)[4], (*v)[6], (*v)[8], (*v)[10],
-      (*v)[12], (*v)[14]), s);
-    let o = dft8(array<vec2<f32>, 8>((*v)[1], (*v)[3], (*v)[5], (*v)[7], (*v)[9], (*v)[11],
-      (*v)[13], (*v)[15]), s);
-    for (var q = 0u; q < 8u; q++) {
-      let t = cmul(o[q], w16(q, s));
-      (*v)[q] = e[q] + t;
-      (*v)[q + 8u] = e[q] - t;
-    }
+    *v = dft8(*v, s);
   }
 }
 
 // log2 of the radix of stage `stage` for a transform of 2^bits points: the fewest passes of radix
-// at most 16 (ceil(bits / 4)), with the bits spread evenly over them and the larger radices first
-// (2048 = 16·16·8, 1024 = 16·8·8, 256 = 16·16). fftPlan in gpuFft.ts mirrors it.
+// at most 8 (ceil(bits / 3)), the bits spread evenly over them, larger radices first (2048 =
+// 8·8·8·4, 1024 = 8·8·4·4, 512 = 8·8·8). fftPlan in gpuFft.ts mirrors it. Radix 16 (three passes at
+// 1024 and 2048) measured slower on the H100: 512² and 2048² HW steps 12% and 1% fewer per second.
 fn stage_log_radix(bits: u32, stage: u32) -> u32 {
-  let passes = (bits + 3u) / 4u;
+  let passes = (bits + 2u) / 3u;
   return bits / passes + select(0u, 1u, stage < bits % passes);
 }
 
 // One Stockham pass of radix 2^log_r over `count` transforms, `done` bits already transformed.
 // Twiddle w^(k·r) for r < radix: the product of the loaded w^(k·2^b) over the set bits b of r, so
-// a pass loads at most four twiddles (before its barrier) instead of radix − 1, with at most four
-// roundings (the FFT test's errors: 1.4e-7 against 1.3e-7 at 2048; 2048² HW steps 6% faster).
+// a pass loads at most three twiddles (before its barrier) instead of radix − 1, with at most three
+// roundings (measured with radix 16: the FFT's error 1.4e-7 against 1.3e-7 at 2048, and 2048² HW
+// steps 6% faster than with every twiddle loaded).
 fn fft_pass(base: u32, stride: u32, count: u32, bits: u32, done: u32, log_r: u32, tw_base: u32,
   s: f32, lid: u32) {
   let radix = 1u << log_r;
@@ -118,16 +97,16 @@ fn fft_pass(base: u32, stride: u32, count: u32, bits: u32, done: u32, log_r: u32
   let k = j & ((1u << done) - 1u);
   let start = base + t * stride;
   let shift = bits - done - log_r;
-  var v: array<vec2<f32>, 16>;
-  var wp: array<vec2<f32>, 4>;
+  var v: array<vec2<f32>, 8>;
+  var wp: array<vec2<f32>, 3>;
   if (busy) {
-    for (var b = 0u; b < 4u; b++) {
+    for (var b = 0u; b < 3u; b++) {
       if (b < log_r) {
         let w = tw[tw_base + ((k << b) << shift)];
         wp[b] = vec2<f32>(w.x, -s * w.y);
       }
     }
-    for (var r = 0u; r < 16u; r++) {
+    for (var r = 0u; r < 8u; r++) {
       if (r < radix) {
         v[r] = sh[start + padded(j + (r << log_q))];
       }
@@ -135,9 +114,9 @@ fn fft_pass(base: u32, stride: u32, count: u32, bits: u32, done: u32, log_r: u32
   }
   workgroupBarrier();
   if (busy) {
-    for (var r = 1u; r < 16u; r++) {
+    for (var r = 1u; r < 8u; r++) {
       if (r < radix) {
-        for (var b = 0u; b < 4u; b++) {
+        for (var b = 0u; b < 3u; b++) {
           if (((r >> b) & 1u) == 1u) {
             v[r] = cmul(v[r], wp[b]);
           }
@@ -146,7 +125,7 @@ fn fft_pass(base: u32, stride: u32, count: u32, bits: u32, done: u32, log_r: u32
     }
     dft_in_place(&v, radix, s);
     let out = ((j >> done) << (done + log_r)) + k;
-    for (var r = 0u; r < 16u; r++) {
+    for (var r = 0u; r < 8u; r++) {
       if (r < radix) {
         sh[start + padded(out + (r << done))] = v[r];
       }
@@ -161,7 +140,7 @@ fn fft_pass(base: u32, stride: u32, count: u32, bits: u32, done: u32, log_r: u32
 fn fft_shared(base: u32, stride: u32, count: u32, bits: u32, tw_base: u32, inverse: bool,
   lid: u32) {
   let s = select(-1.0, 1.0, inverse);
-  let passes = (bits + 3u) / 4u;
+  let passes = (bits + 2u) / 3u;
   if (passes == 0u) {
     return;
   }
@@ -171,7 +150,12 @@ fn fft_shared(base: u32, stride: u32, count: u32, bits: u32, tw_base: u32, inver
     let r1 = stage_log_radix(bits, 1u);
     fft_pass(base, stride, count, bits, r0, r1, tw_base, s, lid);
     if (passes > 2u) {
-      fft_pass(base, stride, count, bits, r0 + r1, stage_log_radix(bits, 2u), tw_base, s, lid);
+      let r2 = stage_log_radix(bits, 2u);
+      fft_pass(base, stride, count, bits, r0 + r1, r2, tw_base, s, lid);
+      if (passes > 3u) {
+        let r3 = stage_log_radix(bits, 3u);
+        fft_pass(base, stride, count, bits, r0 + r1 + r2, r3, tw_base, s, lid);
+      }
     }
   }
 }
