@@ -114,12 +114,23 @@ export class CommandBatch {
     this.#pass = null;
   }
 
-  dispatch(kernel: Kernel, bindings: readonly Binding[], workgroups: Workgroups): this {
+  /**
+   * Records a dispatch of `kernel` on `bindings` (group 0, in binding order), or on a bind group
+   * made beforehand with kernel.bindGroup (hot loops: skips the cache lookup).
+   */
+  dispatch(
+    kernel: Kernel,
+    bindings: readonly Binding[] | GPUBindGroup,
+    workgroups: Workgroups,
+  ): this {
     if (!this.#pass) this.beginPass(kernel.label);
     const pass = this.#pass!;
     const [x, y = 1, z = 1] = typeof workgroups === 'number' ? [workgroups] : workgroups;
     pass.setPipeline(kernel.pipeline);
-    pass.setBindGroup(0, kernel.bindGroup(bindings));
+    pass.setBindGroup(
+      0,
+      Array.isArray(bindings) ? kernel.bindGroup(bindings) : (bindings as GPUBindGroup),
+    );
     pass.dispatchWorkgroups(x, y, z);
     this.#dispatches++;
     return this;

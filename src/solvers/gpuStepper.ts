@@ -236,6 +236,7 @@ export class GpuStepper implements Stepper {
   readonly #groups: { columns: [number, number]; update: [number, number] };
   /** HW with IF-RK4: the update kernel applies the 2x2 propagator to both fields at once. */
   readonly #coupled: boolean;
+  #groupsByStage: GPUBindGroup[][] | undefined;
 
   private constructor(
     device: WebGpuDevice,
@@ -349,24 +350,22 @@ export class GpuStepper implements Stepper {
     return { buffer: this.#buffers.params, offset: stage * SLOT, size: 128 };
   }
 
-  #recordStep(batch: CommandBatch, timed = false): void {
+  /**
+   * The bind groups of the step's 12 dispatches, [stage][kernel]. Stage inputs: state, A, B, A;
+   * the update of stage s writes the input of stage s + 1 (the final one writes state and leaves
+   * B untouched).
+   */
+  #stepBindGroups(): GPUBindGroup[][] {
     const b = this.#buffers;
     const k = this.#kernels;
-    // Stage inputs: state, A, B, A; the update of stage s writes the input of stage s + 1 (the
-    // final one writes state and leaves B untouched).
     const inputs = [b.state, b.nextA, b.nextB, b.nextA];
-    for (let stage = 0; stage < 4; stage++) {
+    return inputs.map((input, stage) => {
       const params = this.#slot(stage);
-      const input = inputs[stage]!;
       const output = stage === 3 ? b.nextB : inputs[stage + 1]!;
-      if (timed) batch.beginPass(`stage ${stage + 1} columns inverse`);
-      batch.dispatch(k.columns, [params, b.tw, input, b.cols], this.#groups.columns);
-      if (timed) batch.beginPass(`stage ${stage + 1} rows bracket`);
-      batch.dispatch(k.rows, [params, b.tw, b.cols, b.prod], this.grid.ny);
-      if (timed) batch.beginPass(`stage ${stage + 1} columns update`);
-      batch.dispatch(
-        k.update,
-        [
+      return [
+        k.columns.bindGroup([params, b.tw, input, b.cols]),
+        k.rows.bindGroup([params, b.tw, b.cols, b.prod]),
+        k.update.bindGroup([
           params,
           b.tw,
           b.prod,
@@ -376,9 +375,22 @@ export class GpuStepper implements Stepper {
           b.acc,
           b.forcing,
           b.linear,
-        ],
-        this.#groups.update,
-      );
+        ]),
+      ];
+    });
+  }
+
+  #recordStep(batch: CommandBatch, timed = false): void {
+    const k = this.#kernels;
+    this.#groupsByStage ??= this.#stepBindGroups();
+    for (let stage = 0; stage < 4; stage++) {
+      const [columns, rows, update] = this.#groupsByStage[stage]!;
+      if (timed) batch.beginPass(`stage ${stage + 1} columns inverse`);
+      batch.dispatch(k.columns, columns!, this.#groups.columns);
+      if (timed) batch.beginPass(`stage ${stage + 1} rows bracket`);
+      batch.dispatch(k.rows, rows!, this.grid.ny);
+      if (timed) batch.beginPass(`stage ${stage + 1} columns update`);
+      batch.dispatch(k.update, update!, this.#groups.update);
     }
   }
   #recordDiagnostics(batch: CommandBatch): void {
@@ -485,7 +497,8 @@ export class GpuStepper implements Stepper {
           for (let q = 0; q < names; q++) out[(startSample + s) * names + q] = ring[s * Q + q]!;
       }
     }
-    await this.#gpu.queue.onSubmittedWorkDone();
+    // The ring's readback already waited for the work; without samples, wait here.
+    if (samples === 0) await this.#gpu.queue.onSubmittedWorkDone();
     return out;
   }
 

@@ -6,6 +6,10 @@
  * The output file is always a complete HDF5 file as of the last checkpoint (the loop writes a
  * temporary copy and publishes it atomically), and it holds the spectral state of that checkpoint,
  * so `--resume` continues bit-for-bit where the killed run would have been.
+ *
+ * A chunk's file output (time series, snapshot) is written while the device runs the next chunk:
+ * on the GPU the writes (about 15 ms a snapshot through h5wasm) then cost no stepping time. The
+ * order of writes is unchanged, and a checkpoint first flushes everything before it.
  */
 import type { H5Writer } from '../io/hdf5.ts';
 import type { SpectralGrid } from '../spectral/grid.ts';
@@ -152,11 +156,19 @@ export async function runSimulation(options: RunOptions): Promise<RunSummary> {
   let lastCheckpoint = started;
   let chunk = diagEvery;
   let stepsDone = 0;
+  // File output of the last chunk, written once the next chunk is under way.
+  let pending: (() => void)[] = [];
+  const flush = () => {
+    for (const write of pending) write();
+    pending = [];
+  };
   while (step < total) {
     const nextSave = saveEvery > 0 ? (Math.floor(step / saveEvery) + 1) * saveEvery : total;
     const n = Math.min(chunk, total - step, nextSave - step);
     const chunkStarted = performance.now();
-    const samples = await stepper.advance(n, diagEvery);
+    const advancing = stepper.advance(n, diagEvery);
+    flush();
+    const samples = await advancing;
     // Aim for chunks of ~0.5 s so progress and checkpoints stay responsive.
     const seconds = (performance.now() - chunkStarted) / 1000;
     if (n === chunk)
@@ -188,9 +200,9 @@ export async function runSimulation(options: RunOptions): Promise<RunSummary> {
     names.forEach((name, q) => {
       const column = Float64Array.from({ length: count }, (_, i) => samples[i * names.length + q]!);
       (history.values[name] ??= []).push(...column);
-      writer?.appendValues(`/timeseries/${name}`, column);
+      if (writer) pending.push(() => writer.appendValues(`/timeseries/${name}`, column));
     });
-    writer?.appendValues('/timeseries/time', times);
+    if (writer) pending.push(() => writer.appendValues('/timeseries/time', times));
     step += n;
     stepsDone += n;
     const due =
@@ -199,9 +211,11 @@ export async function runSimulation(options: RunOptions): Promise<RunSummary> {
         performance.now() - lastCheckpoint > options.checkpointEverySeconds * 1000);
     if (writer && ((saveEvery > 0 && step % saveEvery === 0) || due)) {
       const state = await stepper.getState();
+      const time = step * config.dt;
       if (saveEvery > 0 && step % saveEvery === 0)
-        writeSnapshot(writer, config, grid, transforms, state, step * config.dt);
+        pending.push(() => writeSnapshot(writer, config, grid, transforms, state, time));
       if (due) {
+        flush();
         writeCheckpoint(writer, config, grid, state, step);
         writer.setAttributes('/', {
           wall_seconds: options.start.wallSeconds + (performance.now() - started) / 1000,
@@ -216,6 +230,7 @@ export async function runSimulation(options: RunOptions): Promise<RunSummary> {
       .flatMap((nm) => history.values[nm]?.slice(-1).map((v) => `${nm}=${v.toPrecision(4)}`) ?? []);
     options.onProgress?.(step, total, `t=${(step * config.dt).toFixed(2)} ${latest.join(' ')}`);
   }
+  flush();
   const wallSeconds = (performance.now() - started) / 1000;
   if (writer) await writer.commit();
   const averages: Record<string, number> = {};
