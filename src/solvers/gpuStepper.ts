@@ -64,8 +64,8 @@ function kernelLayout(
     )
       c /= 2;
     const n = perColumn * c;
-    // At least one thread per 4 modes for the per-mode loops (1/8 or exactly the FFT's
-    // threads measured slower on the H100 at 256²-2048²).
+    // At least one thread per 4 modes for the per-mode loops (one per 8, or just the FFT's
+    // threads, measured slower or equal on the H100 at 128²-2048²: h100-solver-variants.txt).
     return {
       c,
       shared: n * column,
@@ -259,8 +259,8 @@ export class GpuStepper implements Stepper {
 
   /**
    * `options.workgroupBytes` caps the workgroup memory the layout may use below the adapter's
-   * limit, so tests can run the layouts of large grids (fewer columns per workgroup, the row
-   * kernel's unbatched path) at small sizes.
+   * limit, so tests can run the layout of large grids (one or two columns per workgroup) at small
+   * sizes.
    */
   static async create(
     device: WebGpuDevice,

@@ -76,7 +76,7 @@ fn dft_in_place(v: ptr<function, array<vec2<f32>, 8>>, radix: u32, s: f32) {
 // log2 of the radix of stage `stage` for a transform of 2^bits points: the fewest passes of radix
 // at most 8 (ceil(bits / 3)), the bits spread evenly over them, larger radices first (2048 =
 // 8·8·8·4, 1024 = 8·8·4·4, 512 = 8·8·8). fftPlan in gpuFft.ts mirrors it. Radix 16 (three passes at
-// 1024 and 2048) measured slower on the H100: 512² and 2048² HW steps 12% and 1% fewer per second.
+// 1024 and 2048) measured slower on the H100: 512² and 2048² HW steps 11% and 1% fewer per second.
 fn stage_log_radix(bits: u32, stage: u32) -> u32 {
   let passes = (bits + 2u) / 3u;
   return bits / passes + select(0u, 1u, stage < bits % passes);
