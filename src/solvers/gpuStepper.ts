@@ -236,7 +236,8 @@ export class GpuStepper implements Stepper {
   readonly #groups: { columns: [number, number]; update: [number, number] };
   /** HW with IF-RK4: the update kernel applies the 2x2 propagator to both fields at once. */
   readonly #coupled: boolean;
-  #groupsByStage: GPUBindGroup[][] | undefined;
+  /** The bind groups of each RK4 stage's three dispatches. */
+  readonly #groupsByStage: GPUBindGroup[][];
 
   private constructor(
     device: WebGpuDevice,
@@ -255,6 +256,7 @@ export class GpuStepper implements Stepper {
     this.#kernels = kernels;
     this.#groups = groups;
     this.#coupled = coupled;
+    this.#groupsByStage = this.#stepBindGroups();
   }
 
   /**
@@ -382,7 +384,6 @@ export class GpuStepper implements Stepper {
 
   #recordStep(batch: CommandBatch, timed = false): void {
     const k = this.#kernels;
-    this.#groupsByStage ??= this.#stepBindGroups();
     for (let stage = 0; stage < 4; stage++) {
       const [columns, rows, update] = this.#groupsByStage[stage]!;
       if (timed) batch.beginPass(`stage ${stage + 1} columns inverse`);
