@@ -8,7 +8,7 @@
  * so `--resume` continues bit-for-bit where the killed run would have been.
  *
  * A chunk's file output (time series, snapshot) is written while the device runs the next chunk:
- * on the GPU the writes (about 15 ms a snapshot through h5wasm) then cost no stepping time. The
+ * on the GPU the writes (h5wasm appends, milliseconds a snapshot) then cost no stepping time. The
  * order of writes is unchanged, and a checkpoint first flushes everything before it.
  */
 import type { H5Writer } from '../io/hdf5.ts';

@@ -85,8 +85,8 @@ fn stage_log_radix(bits: u32, stage: u32) -> u32 {
 // One Stockham pass of radix 2^log_r over `count` transforms, `done` bits already transformed.
 // Twiddle w^(k·r) for r < radix: the product of the loaded w^(k·2^b) over the set bits b of r, so
 // a pass loads at most three twiddles (before its barrier) instead of radix − 1, with at most three
-// roundings (measured with radix 16: the FFT's error 1.4e-7 against 1.3e-7 at 2048, and 2048² HW
-// steps 6% faster than with every twiddle loaded).
+// roundings (gpuFft.test.ts bounds the error; with radix 16, 2048² HW steps were 6% faster than
+// with every twiddle loaded: bench/results/h100-solver-variants.txt, run 3).
 fn fft_pass(base: u32, stride: u32, count: u32, bits: u32, done: u32, log_r: u32, tw_base: u32,
   s: f32, lid: u32) {
   let radix = 1u << log_r;
