@@ -85,6 +85,39 @@ describe('HDF5 writer', () => {
     file.close();
   });
 
+  it('staged appends reach the target at each checkpoint, in order, as unstaged writes do', async () => {
+    const write = async (path: string, stageLimitBytes: number) => {
+      const writer = await H5Writer.create(path);
+      writer.stageLimitBytes = stageLimitBytes;
+      const frame = new Float32Array(4);
+      for (let t = 0; t < 5; t++) {
+        frame.fill(t); // the caller reuses its array: the stage must have copied it
+        writer.appendFrame('/fields/f', frame, [2, 2]);
+        writer.appendValues('/timeseries/time', Float64Array.of(t, t + 0.5));
+        if (t === 2) {
+          await writer.checkpoint();
+          const published = await readH5(path);
+          assert.deepEqual(published.get('/fields/f').shape, [3, 2, 2]);
+          assert.deepEqual([...published.get('/timeseries/time').data], [0, 0.5, 1, 1.5, 2, 2.5]);
+          published.close();
+        }
+      }
+      await writer.commit();
+      const file = await readH5(path);
+      const result = [file.get('/fields/f'), file.get('/timeseries/time')].map((d) => ({
+        shape: d.shape,
+        data: [...d.data],
+      }));
+      file.close();
+      return result;
+    };
+    const staged = await write(join(dir, 'staged.h5'), 1 << 20);
+    const unstaged = await write(join(dir, 'unstaged.h5'), 0);
+    assert.deepEqual(staged, unstaged);
+    assert.deepEqual(staged[0]!.data, [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4]);
+    assert.deepEqual(staged[1]!.shape, [10]);
+  });
+
   it('rejects a frame of the wrong size', async () => {
     const writer = await H5Writer.create(join(dir, 'bad.h5'));
     assert.throws(
