@@ -11,7 +11,7 @@ import { Transforms2d } from '../spectral/transforms2d.ts';
 import { InvalidConfigError } from './config.ts';
 import { diagnose } from './diagnostics.ts';
 import { type HwParams, potentialOf } from './model.ts';
-import type { Stepper } from './stepper.ts';
+import { type Advanced, advanceBySegments, type Stepper } from './stepper.ts';
 
 /**
  * Arakawa's energy- and enstrophy-conserving Jacobian J(a, b) = ∂x a ∂y b − ∂y a ∂x b on a periodic
@@ -205,6 +205,14 @@ export class ArakawaStepper implements Stepper {
       }
     }
     return Float64Array.from(samples);
+  }
+
+  advanceCapturing(
+    steps: number,
+    diagEvery: number,
+    captureAfter: readonly number[],
+  ): Promise<Advanced> {
+    return advanceBySegments(this, steps, diagEvery, captureAfter);
   }
 
   destroy(): void {}

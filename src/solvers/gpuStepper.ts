@@ -19,7 +19,7 @@ import { STAGES } from './integrator.ts';
 import { fftTwiddles, smallestRadix } from './gpuFft.ts';
 import { closureMatrices, forcingSpectrum, type ModelParams } from './model.ts';
 import { hwPropagators } from './propagator.ts';
-import type { Stepper } from './stepper.ts';
+import { type Advanced, checkCaptures, type Stepper } from './stepper.ts';
 
 const Q = 8;
 const SLOT = 256;
@@ -413,9 +413,17 @@ export class GpuStepper implements Stepper {
   }
 
   async getState(): Promise<Float64Array[]> {
-    const data = new Float32Array(
-      await readBuffer(this.#gpu, this.#buffers.state, 8 * this.#fields * this.#size),
+    return this.#unpackState(
+      new Float32Array(await readBuffer(this.#gpu, this.#buffers.state, this.#stateBytes)),
     );
+  }
+
+  get #stateBytes(): number {
+    return 8 * this.#fields * this.#size;
+  }
+
+  /** Host spectra (grid order, float64) of a copy of the state buffer. */
+  #unpackState(data: Float32Array): Float64Array[] {
     return Array.from({ length: this.#fields }, (_, i) =>
       fromColumnOrder(data.subarray(2 * i * this.#size, 2 * (i + 1) * this.#size), this.grid),
     );
@@ -465,9 +473,31 @@ export class GpuStepper implements Stepper {
   }
 
   async advance(steps: number, diagEvery: number): Promise<Float64Array> {
+    return (await this.advanceCapturing(steps, diagEvery, [])).samples;
+  }
+
+  /**
+   * Records the steps (diagnostics every `diagEvery`, copies of the state after each step count
+   * in `captureAfter`) in few submits; the ring is read back every RING_SAMPLES samples, the
+   * captured states once all is submitted.
+   */
+  async advanceCapturing(
+    steps: number,
+    diagEvery: number,
+    captureAfter: readonly number[],
+  ): Promise<Advanced> {
+    checkCaptures(steps, captureAfter);
     const names = quantityNames(this.params).length;
     const samples = Math.floor(steps / diagEvery);
     const out = new Float64Array(samples * names);
+    const captures = captureAfter.map(() =>
+      this.#gpu.createBuffer({
+        label: 'captured state',
+        size: this.#stateBytes,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      }),
+    );
+    let captured = 0;
     let taken = 0;
     let step = 0;
     while (step < steps) {
@@ -481,6 +511,10 @@ export class GpuStepper implements Stepper {
         if ((step + 1) % diagEvery === 0) {
           this.#recordDiagnostics(batch);
           taken++;
+        }
+        if (step + 1 === captureAfter[captured]) {
+          batch.copy(this.#buffers.state, 0, captures[captured]!, 0, this.#stateBytes);
+          captured++;
         }
         if (++recorded === STEPS_PER_SUBMIT) {
           batch.submit();
@@ -499,8 +533,16 @@ export class GpuStepper implements Stepper {
       }
     }
     // The ring's readback already waited for the work; without samples, wait here.
-    if (samples === 0) await this.#gpu.queue.onSubmittedWorkDone();
-    return out;
+    if (samples === 0 && captures.length === 0) await this.#gpu.queue.onSubmittedWorkDone();
+    const states = await Promise.all(
+      captures.map(async (buffer) => {
+        await buffer.mapAsync(GPUMapMode.READ);
+        const data = new Float32Array(buffer.getMappedRange().slice(0));
+        buffer.destroy();
+        return this.#unpackState(data);
+      }),
+    );
+    return { samples: out, states };
   }
 
   destroy(): void {

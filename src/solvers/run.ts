@@ -19,6 +19,9 @@ import { diagnose, quantityNames } from './diagnostics.ts';
 import { fieldNames, type ModelParams, potentialOf } from './model.ts';
 import type { Stepper } from './stepper.ts';
 
+/** Host bytes of captured snapshot states one chunk may hold. */
+const CAPTURE_BYTES = 64 << 20;
+
 export class BlowUpError extends Error {
   constructor(message: string) {
     super(message);
@@ -162,21 +165,33 @@ export async function runSimulation(options: RunOptions): Promise<RunSummary> {
     for (const write of pending) write();
     pending = [];
   };
+  // Snapshots inside a chunk are captured on the device on the way, so a chunk spans many of
+  // them (a 64² run's snapshot every 100 steps once cost a round trip each); their host copies
+  // are bounded by CAPTURE_BYTES.
+  const stateBytes = 16 * grid.spectralSize * fieldNames(config.model).length;
+  const maxCaptures = Math.max(1, Math.floor(CAPTURE_BYTES / stateBytes));
   while (step < total) {
-    const nextSave = saveEvery > 0 ? (Math.floor(step / saveEvery) + 1) * saveEvery : total;
-    const n = Math.min(chunk, total - step, nextSave - step);
+    let n = Math.min(chunk, total - step);
+    const saves: number[] = [];
+    const firstSave = writer && saveEvery > 0 ? (Math.floor(step / saveEvery) + 1) * saveEvery : 0;
+    for (let at = firstSave; firstSave > 0 && at <= step + n; at += saveEvery)
+      saves.push(at - step);
+    if (saves.length > maxCaptures) {
+      saves.length = maxCaptures;
+      n = saves.at(-1)!;
+    }
     const chunkStarted = performance.now();
-    const advancing = stepper.advance(n, diagEvery);
+    const advancing = stepper.advanceCapturing(n, diagEvery, saves);
     flush();
-    const samples = await advancing;
+    const { samples, states } = await advancing;
     // Aim for chunks of ~0.5 s so progress and checkpoints stay responsive.
     const seconds = (performance.now() - chunkStarted) / 1000;
-    if (n === chunk)
+    if (2 * n >= chunk)
       chunk = Math.max(
         diagEvery,
         Math.min(
           chunk * 4,
-          Math.round((chunk * 0.5) / Math.max(seconds, 1e-3) / diagEvery) * diagEvery,
+          Math.round((n * 0.5) / Math.max(seconds, 1e-3) / diagEvery) * diagEvery,
         ),
       );
     const bad = firstNonFinite(samples, names);
@@ -203,26 +218,25 @@ export async function runSimulation(options: RunOptions): Promise<RunSummary> {
       if (writer) pending.push(() => writer.appendValues(`/timeseries/${name}`, column));
     });
     if (writer) pending.push(() => writer.appendValues('/timeseries/time', times));
+    saves.forEach((at, i) => {
+      const time = (step + at) * config.dt;
+      pending.push(() => writeSnapshot(writer!, config, grid, transforms, states[i]!, time));
+    });
     step += n;
     stepsDone += n;
     const due =
       writer &&
       (step === total ||
         performance.now() - lastCheckpoint > options.checkpointEverySeconds * 1000);
-    if (writer && ((saveEvery > 0 && step % saveEvery === 0) || due)) {
-      const state = await stepper.getState();
-      const time = step * config.dt;
-      if (saveEvery > 0 && step % saveEvery === 0)
-        pending.push(() => writeSnapshot(writer, config, grid, transforms, state, time));
-      if (due) {
-        flush();
-        writeCheckpoint(writer, config, grid, state, step);
-        writer.setAttributes('/', {
-          wall_seconds: options.start.wallSeconds + (performance.now() - started) / 1000,
-        });
-        await writer.checkpoint();
-        lastCheckpoint = performance.now();
-      }
+    if (writer && due) {
+      const state = saves.at(-1) === n ? states.at(-1)! : await stepper.getState();
+      flush();
+      writeCheckpoint(writer, config, grid, state, step);
+      writer.setAttributes('/', {
+        wall_seconds: options.start.wallSeconds + (performance.now() - started) / 1000,
+      });
+      await writer.checkpoint();
+      lastCheckpoint = performance.now();
     }
     // Runs shorter than --diag-every have no samples yet.
     const latest = names

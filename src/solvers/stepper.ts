@@ -21,7 +21,68 @@ export interface Stepper {
    * one row of quantityNames(params) per sample).
    */
   advance(steps: number, diagEvery: number): Promise<Float64Array>;
+  /**
+   * `advance`, also returning the state after each step count in `captureAfter` (ascending, in
+   * 1..steps): snapshots inside a chunk, read back with its diagnostics instead of ending the
+   * chunk at every snapshot for a `getState` round trip.
+   */
+  advanceCapturing(
+    steps: number,
+    diagEvery: number,
+    captureAfter: readonly number[],
+  ): Promise<Advanced>;
   destroy(): void;
+}
+
+export interface Advanced {
+  samples: Float64Array;
+  /** One state (a spectrum per field) per entry of `captureAfter`. */
+  states: Float64Array[][];
+}
+
+/** Checks `captureAfter` against the contract of Stepper.advanceCapturing. */
+export function checkCaptures(steps: number, captureAfter: readonly number[]): void {
+  captureAfter.forEach((at, i) => {
+    if (!Number.isInteger(at) || at < 1 || at > steps || (i > 0 && at <= captureAfter[i - 1]!))
+      throw new Error(
+        `internal: cannot capture the state after step ${at} of ${steps} (captures must ascend within the chunk)`,
+      );
+  });
+}
+
+/**
+ * advanceCapturing for steppers whose state is on the host: advance to each capture point and
+ * copy the state there, cutting the segments so the samples still fall every diagEvery steps
+ * from the chunk's start.
+ */
+export async function advanceBySegments(
+  stepper: Stepper,
+  steps: number,
+  diagEvery: number,
+  captureAfter: readonly number[],
+): Promise<Advanced> {
+  checkCaptures(steps, captureAfter);
+  const parts: Float64Array[] = [];
+  const states: Float64Array[][] = [];
+  let done = 0;
+  for (const at of [...captureAfter, steps]) {
+    const lead = (diagEvery - (done % diagEvery)) % diagEvery;
+    if (lead > at - done) {
+      await stepper.advance(at - done, at - done + 1); // no sample point inside
+    } else {
+      if (lead > 0) parts.push(await stepper.advance(lead, lead));
+      if (at > done + lead) parts.push(await stepper.advance(at - done - lead, diagEvery));
+    }
+    done = at;
+    if (states.length < captureAfter.length) states.push(await stepper.getState());
+  }
+  const samples = new Float64Array(parts.reduce((n, part) => n + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    samples.set(part, offset);
+    offset += part.length;
+  }
+  return { samples, states };
 }
 
 export type CpuPrecision = 'f32' | 'f64';
@@ -100,6 +161,14 @@ export class CpuStepper implements Stepper {
       if (s % diagEvery === 0) out.set(this.sample(), this.#quantities * sample++);
     }
     return out;
+  }
+
+  advanceCapturing(
+    steps: number,
+    diagEvery: number,
+    captureAfter: readonly number[],
+  ): Promise<Advanced> {
+    return advanceBySegments(this, steps, diagEvery, captureAfter);
   }
 
   destroy(): void {
