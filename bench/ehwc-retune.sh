@@ -8,7 +8,8 @@
 # Environment (all optional): START (starting closure; default the sweep's tuned.json of c1),
 # TUNE_SEEDS (e.g. 0,1: runs averaged per candidate; default the DNS seed), LOSS (mean | worst
 # spectral loss), STEP (initial simplex step, default 0.2), CHECK_SEEDS (validation seeds, default
-# "0 1 2"), BASELINE (another closure validated beside the two, labelled "baseline").
+# "0 1 2"), BASELINE (another closure validated beside the two, labelled "baseline"), DT (the
+# coarse IF-RK4 step, default 0.1: the closure is tuned for the coarse model as it will be run).
 # Smoke test: DNS_NX=64 T_END=20 FROM=10 bash bench/ehwc-retune.sh /tmp/r wasm 1 3
 set -uo pipefail
 out=${1:?usage: ehwc-retune.sh OUTDIR [device] [c1] [evaluations]}
@@ -25,7 +26,7 @@ mkdir -p "$out" "$work"
 commands=$out/commands.txt
 source "$(dirname "$0")/ehwc-common.sh"
 from=${FROM:-$(stationary_from "$c1")}
-coarse=(--integrator ifrk4 --dt 0.1 --t-end "$tEnd")
+coarse=(--integrator ifrk4 --dt "${DT:-0.1}" --t-end "$tEnd")
 
 d hw run --nx "$nx" --c1 "$c1" --nu 5e-8 --dt "$(dns_dt "$c1")" --t-end "$tEnd" \
   --stats-from "$from" --save-every 10 --device "$device" --out "$work/dns.h5" --json \

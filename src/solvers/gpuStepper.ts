@@ -25,6 +25,8 @@ const Q = 8;
 const SLOT = 256;
 const RING_SAMPLES = 1024;
 const STEPS_PER_SUBMIT = 16;
+/** The label of profileStep's diagnostics pass. */
+export const DIAGNOSTICS_PASS = 'diagnostics sample';
 
 async function source(...files: string[]): Promise<string> {
   const parts = await Promise.all(files.map((f) => loadWgsl(`./wgsl/${f}`, import.meta.url)));
@@ -430,7 +432,8 @@ export class GpuStepper implements Stepper {
   }
 
   /**
-   * GPU time of each kernel of one step (every dispatch in its own timed pass), for the benchmark's
+   * GPU time of each kernel of one step (every dispatch in its own timed pass), then of one
+   * diagnostics sample (its two dispatches, labelled DIAGNOSTICS_PASS), for the benchmark's
    * breakdown; null where the adapter has no timestamp queries.
    */
   async profileStep(): Promise<{ label: string; ms: number }[] | null> {
@@ -438,6 +441,8 @@ export class GpuStepper implements Stepper {
     const timer = new GpuTimer(this.#gpu, 16);
     const batch = new CommandBatch(this.#gpu, timer, 'profiled step');
     this.#recordStep(batch, true);
+    batch.beginPass(DIAGNOSTICS_PASS);
+    this.#recordDiagnostics(batch);
     batch.submit();
     const passes = await timer.read();
     timer.destroy();
