@@ -50,7 +50,8 @@ function kernelLayout(
   fields: number,
   coupled: boolean,
   workgroupBytes = limits.maxComputeWorkgroupStorageSize,
-): { columns: KernelShape; rows: KernelShape; update: KernelShape } {
+  fuse = true,
+): { columns: KernelShape; rows: KernelShape; update: KernelShape; fused: boolean } {
   const maxShared = Math.floor(Math.min(workgroupBytes, limits.maxComputeWorkgroupStorageSize) / 8);
   const maxThreads = limits.maxComputeInvocationsPerWorkgroup;
   const m = grid.nx / 2;
@@ -76,6 +77,13 @@ function kernelLayout(
   };
   const rowThreads = (4 * m) / smallestRadix(Math.log2(m));
   const updateFields = coupled ? 2 : 1;
+  const fits = (shape: KernelShape, threads: number) =>
+    shape.shared <= maxShared && threads <= shape.wg;
+  // Fused update (columns_update.wgsl FUSED): room for the next stage's sources of its fields,
+  // C of each (all 2(fields + 1) coupled; at most 4, Ω's or NS ω's, per field otherwise).
+  const fusedSources = coupled ? 2 * (fields + 1) : 4;
+  const fusedUpdate = columnShape(fusedSources);
+  const fused = fuse && fits(fusedUpdate, columnThreads(fusedSources * fusedUpdate.c));
   const layout = {
     columns: columnShape(1),
     rows: {
@@ -83,10 +91,9 @@ function kernelLayout(
       shared: (3 + fields) * padded(m),
       wg: clamp(rowThreads, 64, maxThreads),
     },
-    update: columnShape(updateFields),
+    update: fused ? fusedUpdate : columnShape(updateFields),
+    fused,
   };
-  const fits = (shape: KernelShape, threads: number) =>
-    shape.shared <= maxShared && threads <= shape.wg;
   if (
     !fits(layout.columns, columnThreads(layout.columns.c)) ||
     !fits(layout.rows, rowThreads) ||
@@ -240,6 +247,10 @@ export class GpuStepper implements Stepper {
   readonly #coupled: boolean;
   /** The bind groups of each RK4 stage's three dispatches. */
   readonly #groupsByStage: GPUBindGroup[][];
+  /** The update kernel also prepares the next stage's sources (kernelLayout). */
+  readonly #fused: boolean;
+  /** Fused: whether `cols` holds the current state's sources (false after setState). */
+  #sourcesReady = false;
 
   private constructor(
     device: WebGpuDevice,
@@ -249,6 +260,7 @@ export class GpuStepper implements Stepper {
     kernels: StepKernels,
     groups: { columns: [number, number]; update: [number, number] },
     coupled: boolean,
+    fused: boolean,
   ) {
     this.deviceLabel = `webgpu (${device.adapter.description || device.adapter.vendor || 'adapter'})`;
     this.#gpu = device.gpu;
@@ -258,25 +270,33 @@ export class GpuStepper implements Stepper {
     this.#kernels = kernels;
     this.#groups = groups;
     this.#coupled = coupled;
+    this.#fused = fused;
     this.#groupsByStage = this.#stepBindGroups();
   }
 
   /**
    * `options.workgroupBytes` caps the workgroup memory the layout may use below the adapter's
    * limit, so tests can run the layout of large grids (one or two columns per workgroup) at small
-   * sizes.
+   * sizes; `options.fuse = false` keeps kernel 1 as its own dispatch at every stage.
    */
   static async create(
     device: WebGpuDevice,
     grid: SpectralGrid,
     config: SimulationConfig,
-    options: { workgroupBytes?: number } = {},
+    options: { workgroupBytes?: number; fuse?: boolean } = {},
   ): Promise<GpuStepper> {
     const gpu = device.gpu;
     const fields = config.model.kind === 'hw' ? 2 : 1;
     const sources = 2 * (fields + 1);
     const coupled = config.model.kind === 'hw' && config.integrator === 'ifrk4';
-    const layout = kernelLayout(grid, gpu.limits, fields, coupled, options.workgroupBytes);
+    const layout = kernelLayout(
+      grid,
+      gpu.limits,
+      fields,
+      coupled,
+      options.workgroupBytes,
+      options.fuse,
+    );
     const linear = linearData(config, grid);
     const common = await source('step_params.wgsl', 'spectral_common.wgsl', 'step_grid.wgsl');
     const gridConstants = {
@@ -290,7 +310,7 @@ export class GpuStepper implements Stepper {
     };
     const kernel = async (file: string, shape: KernelShape) =>
       getKernel(gpu, {
-        code: `${common}\n${await source(file)}`,
+        code: `${common}\n${await source('columns_sources.wgsl', file)}`,
         label: file,
         constants: {
           WG: shape.wg,
@@ -309,7 +329,11 @@ export class GpuStepper implements Stepper {
       rows: await kernel('rows_bracket.wgsl', layout.rows),
       update: await kernel('columns_update.wgsl', {
         ...layout.update,
-        extra: { CLOSURE: linear && !coupled ? 1 : 0, COUPLED: coupled ? 1 : 0 },
+        extra: {
+          CLOSURE: linear && !coupled ? 1 : 0,
+          COUPLED: coupled ? 1 : 0,
+          FUSED: layout.fused ? 1 : 0,
+        },
       }),
       diagRows: await diag('diagnostics_rows.wgsl'),
       diagTotal: await diag('diagnostics_total.wgsl'),
@@ -347,6 +371,7 @@ export class GpuStepper implements Stepper {
         update: [Math.ceil(grid.ncols / layout.update.c), coupled ? 1 : fields],
       },
       coupled,
+      layout.fused,
     );
   }
 
@@ -379,6 +404,7 @@ export class GpuStepper implements Stepper {
           b.acc,
           b.forcing,
           b.linear,
+          b.cols,
         ]),
       ];
     });
@@ -388,13 +414,17 @@ export class GpuStepper implements Stepper {
     const k = this.#kernels;
     for (let stage = 0; stage < 4; stage++) {
       const [columns, rows, update] = this.#groupsByStage[stage]!;
-      if (timed) batch.beginPass(`stage ${stage + 1} columns inverse`);
-      batch.dispatch(k.columns, columns!, this.#groups.columns);
+      // Fused: the previous update already wrote this stage's sources.
+      if (!this.#fused || (stage === 0 && !this.#sourcesReady)) {
+        if (timed) batch.beginPass(`stage ${stage + 1} columns inverse`);
+        batch.dispatch(k.columns, columns!, this.#groups.columns);
+      }
       if (timed) batch.beginPass(`stage ${stage + 1} rows bracket`);
       batch.dispatch(k.rows, rows!, this.grid.ny);
       if (timed) batch.beginPass(`stage ${stage + 1} columns update`);
       batch.dispatch(k.update, update!, this.#groups.update);
     }
+    this.#sourcesReady = this.#fused;
   }
   #recordDiagnostics(batch: CommandBatch): void {
     const b = this.#buffers;
@@ -412,6 +442,7 @@ export class GpuStepper implements Stepper {
       packed.set(toColumnOrder(field, this.grid, 2), 2 * i * this.#size),
     );
     this.#gpu.queue.writeBuffer(this.#buffers.state, 0, packed);
+    this.#sourcesReady = false;
   }
 
   async getState(): Promise<Float64Array[]> {
@@ -447,6 +478,11 @@ export class GpuStepper implements Stepper {
     const passes = await timer.read();
     timer.destroy();
     return passes;
+  }
+
+  /** Kernel dispatches of one step in a run of steps: 8 with the fused update, else 12. */
+  get dispatchesPerStep(): number {
+    return this.#fused ? 8 : 12;
   }
 
   /**

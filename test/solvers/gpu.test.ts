@@ -27,8 +27,11 @@ const EHWC: ModelParams = {
 // The optional last entry caps the workgroup memory (bytes) to run the layout of large grids:
 // 1600 bytes give 64² two columns per workgroup (one per field in the coupled update), as 2048²
 // has on the H100, instead of eight.
+// Grids whose sources fit run the fused update (8 dispatches a step), the large-grid layout the
+// separate kernel 1 (12); 'unfused' forces the latter.
 const CASES: [string, ModelParams, SimulationConfig['integrator'], number, number?][] = [
   ['HW, rk4', HW, 'rk4', 64],
+  ['HW, rk4, unfused', HW, 'rk4', 64],
   ['HW, rk4, the large-grid layout', HW, 'rk4', 64, 1600],
   ['modified HW, ifrk4, the large-grid layout', { ...HW, modified: true }, 'ifrk4', 64, 1600],
   ['modified HW, ifrk4 (2x2 propagator), 128x64', { ...HW, modified: true }, 'ifrk4', 128],
@@ -77,7 +80,9 @@ describe('WGSL spectral stepper vs the float64 CPU stepper', { skip }, () => {
       };
       const grid = gridOf(config);
       const init = initialState(model, grid, config.init, config.initAmplitude, 1);
-      const device = await GpuStepper.create(gpu!, grid, config, { workgroupBytes });
+      const fuse = !name.endsWith('unfused');
+      const device = await GpuStepper.create(gpu!, grid, config, { workgroupBytes, fuse });
+      assert.equal(device.dispatchesPerStep, fuse && !workgroupBytes ? 8 : 12);
       const reference = new CpuStepper(grid, model, config.dt, integrator);
       await device.setState(init);
       await reference.setState(init);
@@ -99,4 +104,39 @@ describe('WGSL spectral stepper vs the float64 CPU stepper', { skip }, () => {
       device.destroy();
     });
   }
+});
+
+describe('WGSL stepper state changes', { skip }, () => {
+  it('setState between advances: the fused update rebuilds the sources from the new state', async () => {
+    const config: SimulationConfig = {
+      model: HW,
+      nx: 32,
+      ny: 32,
+      lx: (2 * Math.PI) / 0.15,
+      ly: (2 * Math.PI) / 0.15,
+      scheme: 'spectral',
+      integrator: 'ifrk4',
+      dt: 0.05,
+      tEnd: 1,
+      seed: 1,
+      init: 'noise',
+      initAmplitude: 1,
+      saveEvery: 0,
+      diagEvery: 5,
+    };
+    const grid = gridOf(config);
+    const [first, second] = [1, 2].map((seed) => initialState(HW, grid, 'noise', 1, seed));
+    const switched = await GpuStepper.create(gpu!, grid, config);
+    const fresh = await GpuStepper.create(gpu!, grid, config);
+    assert.equal(switched.dispatchesPerStep, 8);
+    await switched.setState(first!);
+    await switched.advance(5, 5);
+    await switched.setState(second!);
+    await fresh.setState(second!);
+    const samples = [await switched.advance(5, 5), await fresh.advance(5, 5)];
+    assert.deepEqual(samples[0], samples[1]);
+    assert.deepEqual(await switched.getState(), await fresh.getState());
+    switched.destroy();
+    fresh.destroy();
+  });
 });

@@ -1,5 +1,6 @@
-// Step kernel 1: inverse FFT along y of C stored columns of one source per workgroup. Sources
-// (workgroup y): 0 φ̂, 1 i·ky φ̂, 2f+2 field f, 2f+3 i·ky field f, where φ̂ = −Ω̂/k². The fields
+// Step kernel 1: inverse FFT along y of C stored columns of one source (columns_sources.wgsl)
+// per workgroup (workgroup y). With kernel 3 fused (FUSED there), it runs only before the first
+// step after the state was set; kernel 3 then prepares every later stage's sources. The fields
 // are stored column by column (gpuStepper.ts), so the loads are contiguous; the output `cols` is
 // row by row for the row kernel, written C columns of a row at a time. Column t lives at
 // sh[t·stride ..] with an odd stride so the row-wise writes do not collide in banks.
@@ -16,29 +17,14 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   let col0 = wg.x * C;
   let size = NY * NCOLS;
   let stride = padded_length(NY) + 1u;
-  let vorticity = select(0u, 1u, MODEL == 0u);
-  let which = source / 2u;
-  let derivative = (source & 1u) == 1u;
+  let which = source_field(source);
   for (var e = lid; e < C * NY; e += WG) {
     let t = e >> LOG_NY;
     let row = e & (NY - 1u);
     let col = col0 + t;
     var v = vec2<f32>(0.0);
     if (col < NCOLS) {
-      let i = col * NY + row;
-      let ky = f32(signed_row(row, NY)) * p.dky;
-      if (which == 0u) {
-        let kx = f32(col) * p.dkx;
-        let k2 = kx * kx + ky * ky;
-        if (k2 > 0.0) {
-          v = -fields[vorticity * size + i] / k2;
-        }
-      } else {
-        v = fields[(which - 1u) * size + i];
-      }
-      if (derivative) {
-        v = times_ik(v, ky);
-      }
+      v = source_value(source, fields[which * size + col * NY + row], row, col);
     }
     sh[t * stride + padded(row)] = v;
   }

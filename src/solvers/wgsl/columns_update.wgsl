@@ -10,6 +10,10 @@
 // COUPLED = 1 (HW with IF-RK4): E is the 2x2 propagator of all linear terms (propagator.ts), so
 // each workgroup transforms both fields' brackets of its C columns and updates (n, Ω) together;
 // k is then the brackets alone.
+// FUSED = 1: the workgroup then does kernel 1's work for the next stage on its C columns: the
+// sources (columns_sources.wgsl) of its fields, from the stage input it just wrote (or the new
+// state after the final stage, the next step's first input), inverse-transformed into `cols`.
+// A step is then 8 dispatches instead of 12; the host sizes the workgroup for all those sources.
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> tw: array<vec2<f32>>;
 @group(0) @binding(2) var<storage, read> prod: array<vec2<f32>>;
@@ -21,10 +25,12 @@
 // Per-mode linear data: with CLOSURE = 1 the EHW-C closure, d/dt (n, Ω) += [[x, y], [z, w]] (n, Ω);
 // with COUPLED = 1 the propagator E, rows (E00, E01) and (E10, E11) as two vec4 (re, im pairs).
 @group(0) @binding(8) var<storage, read> linear: array<vec4<f32>>;
+@group(0) @binding(9) var<storage, read_write> cols: array<vec2<f32>>;
 
 override C: u32 = 1u;
 override CLOSURE: u32 = 0u;
 override COUPLED: u32 = 0u;
+override FUSED: u32 = 0u;
 
 fn power(e: f32, n: u32) -> f32 {
   return select(select(e * e, e, n == 1u), 1.0, n == 0u);
@@ -136,11 +142,56 @@ fn main_coupled(col0: u32, lid: u32) {
   }
 }
 
+// FUSED = 1: the next stage's sources of fields lo..hi−1 on columns col0..col0+C−1 (kernel 1 for
+// those columns), after this workgroup's own writes of the stage input are visible to it.
+fn fused_sources(col0: u32, lid: u32, lo: u32, hi: u32) {
+  storageBarrier();
+  workgroupBarrier();
+  let size = NY * NCOLS;
+  let stride = padded_length(NY) + 1u;
+  var list: array<u32, 6>;
+  var count = 0u;
+  for (var s = 0u; s < 2u * (FIELDS + 1u); s++) {
+    let f = source_field(s);
+    if (f >= lo && f < hi) {
+      list[count] = s;
+      count++;
+    }
+  }
+  let final_stage = p.final_stage == 1u;
+  for (var e = lid; e < count * C * NY; e += WG) {
+    let slot = e >> LOG_NY;
+    let row = e & (NY - 1u);
+    let source = list[slot / C];
+    let col = col0 + slot % C;
+    var v = vec2<f32>(0.0);
+    if (col < NCOLS) {
+      let i = source_field(source) * size + col * NY + row;
+      v = source_value(source, select(next[i], state[i], final_stage), row, col);
+    }
+    sh[slot * stride + padded(row)] = v;
+  }
+  workgroupBarrier();
+  fft_shared(0u, stride, count * C, LOG_NY, p.tw_col, true, lid);
+  for (var e = lid; e < count * C * NY; e += WG) {
+    let t = e % C;
+    let row = (e / C) % NY;
+    let rank = e / (C * NY);
+    let col = col0 + t;
+    if (col < NCOLS) {
+      cols[list[rank] * size + row * NCOLS + col] = sh[(rank * C + t) * stride + padded(row)];
+    }
+  }
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let col0 = wg.x * C;
   if (COUPLED == 1u) {
     main_coupled(col0, lid);
+    if (FUSED == 1u) {
+      fused_sources(col0, lid, 0u, FIELDS);
+    }
     return;
   }
   let field = wg.y;
@@ -188,5 +239,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
       k = vec2<f32>(0.0);
     }
     update(field * size + i, k, e_half);
+  }
+  if (FUSED == 1u) {
+    fused_sources(col0, lid, field, field + 1u);
   }
 }
