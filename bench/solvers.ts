@@ -73,6 +73,23 @@ export const solversBenchmark: Benchmark = async (device, settings) => {
       rates.sort((a, b) => a - b);
       encodeMs.sort((a, b) => a - b);
       const stepsPerSecond = rates[Math.floor(rates.length / 2)]!;
+      // The other update layout (fused or not, gpuStepper.ts FUSE_MAX_NY), timed the same way.
+      const fused = stepper.dispatchesPerStep === 8;
+      const other = await GpuStepper.create(device, grid, config, { fuse: !fused });
+      await other.setState(init);
+      await other.run(20);
+      const otherRates: number[] = [];
+      for (let r = 0; r < repeats; r++) {
+        const t0 = performance.now();
+        await other.run(steps);
+        otherRates.push(steps / ((performance.now() - t0) / 1000));
+      }
+      otherRates.sort((a, b) => a - b);
+      const alternative = {
+        dispatchesPerStep: other.dispatchesPerStep,
+        stepsPerSecond: otherRates[Math.floor(otherRates.length / 2)]!,
+      };
+      other.destroy();
       const passes = await stepper.profileStep();
       const kernels = passes?.filter((pass) => pass.label !== DIAGNOSTICS_PASS) ?? null;
       const bytes = stepper.bytesPerStep;
@@ -84,6 +101,8 @@ export const solversBenchmark: Benchmark = async (device, settings) => {
         // CPU time to record and submit one step's dispatches (Dawn): the floor of msPerStep.
         cpuEncodeMsPerStep: encodeMs[Math.floor(encodeMs.length / 2)]!,
         stepsTimed: steps,
+        dispatchesPerStep: stepper.dispatchesPerStep,
+        alternativeLayout: alternative,
         bytesPerStep: bytes,
         achievedGbps,
         rooflineStepsPerSecond: stream ? (stream.gbps * 1e9) / bytes : null,

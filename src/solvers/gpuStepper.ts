@@ -25,6 +25,13 @@ const Q = 8;
 const SLOT = 256;
 const RING_SAMPLES = 1024;
 const STEPS_PER_SUBMIT = 16;
+/**
+ * The fused update (8 dispatches a step) by default up to this many rows: on the H100 it gained
+ * 7-38% at 64²-256², where a step is bound by the CPU recording dispatches, and lost up to 19% at
+ * 512²-1024², where fitting its sources cuts the columns per workgroup (`npm run bench -- solvers`,
+ * alternativeLayout; bench/results/h100-solvers.json).
+ */
+const FUSE_MAX_NY = 256;
 /** The label of profileStep's diagnostics pass. */
 export const DIAGNOSTICS_PASS = 'diagnostics sample';
 
@@ -277,7 +284,8 @@ export class GpuStepper implements Stepper {
   /**
    * `options.workgroupBytes` caps the workgroup memory the layout may use below the adapter's
    * limit, so tests can run the layout of large grids (one or two columns per workgroup) at small
-   * sizes; `options.fuse = false` keeps kernel 1 as its own dispatch at every stage.
+   * sizes; `options.fuse` overrides the FUSE_MAX_NY rule (true: fuse wherever the sources fit,
+   * false: kernel 1 stays its own dispatch at every stage).
    */
   static async create(
     device: WebGpuDevice,
@@ -295,7 +303,7 @@ export class GpuStepper implements Stepper {
       fields,
       coupled,
       options.workgroupBytes,
-      options.fuse,
+      options.fuse ?? grid.ny <= FUSE_MAX_NY,
     );
     const linear = linearData(config, grid);
     const common = await source('step_params.wgsl', 'spectral_common.wgsl', 'step_grid.wgsl');
