@@ -27,9 +27,9 @@ const RING_SAMPLES = 1024;
 const STEPS_PER_SUBMIT = 16;
 /**
  * The fused update (8 dispatches a step) by default up to this many rows: on the H100 it gained
- * 7-38% at 64²-256², where a step is bound by the CPU recording dispatches, and lost up to 19% at
- * 512²-1024², where fitting its sources cuts the columns per workgroup (`npm run bench -- solvers`,
- * alternativeLayout; bench/results/h100-solvers.json).
+ * 10-36% at 64²-256², where a step is bound by the CPU recording its dispatches, and lost 5% and
+ * 21% at 512² and 1024², where fitting the sources cuts the columns per workgroup
+ * (bench/results/h100-solvers.json, alternativeLayout; IF-RK4 alike: h100-solver-variants.txt, run 5).
  */
 const FUSE_MAX_NY = 256;
 /** The label of profileStep's diagnostics pass. */
