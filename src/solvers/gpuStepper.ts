@@ -2,7 +2,9 @@
  * The pseudo-spectral stepper in hand-written WGSL. Per RK4 stage three kernels: inverse column
  * FFTs of φ̂, i·ky φ̂, f̂, i·ky f̂ (kernel 1); per grid row the inverse real FFTs, the brackets and
  * their forward real FFTs, all in shared memory (kernel 2); forward column FFTs fused with the RHS
- * and the stage update (kernel 3). A whole chunk of steps is recorded into few command buffers;
+ * and the stage update (kernel 3). Up to FUSE_MAX_NY rows kernel 3 also does the next stage's
+ * kernel 1 on its columns, so kernel 1 runs only after setState. A whole chunk of steps is
+ * recorded into few command buffers; snapshots inside it are copies recorded between steps;
  * diagnostics are reduced on the device into a ring read back once per `advance`. Only the 2/3
  * de-aliased columns exist in memory; the per-mode arrays the column kernels stream (state, stage
  * inputs, acc, forcing, linear data) are stored column by column (toColumnOrder), the row
@@ -388,7 +390,7 @@ export class GpuStepper implements Stepper {
   }
 
   /**
-   * The bind groups of the step's 12 dispatches, [stage][kernel]. Stage inputs: state, A, B, A;
+   * The bind groups of the step's dispatches, [stage][kernel]. Stage inputs: state, A, B, A;
    * the update of stage s writes the input of stage s + 1 (the final one writes state and leaves
    * B untouched).
    */
