@@ -1,7 +1,7 @@
 // Snapshots captured inside a chunk (Stepper.advanceCapturing) are the states a separate
 // getState would read at those steps, and the diagnostics are those of a plain advance, on the
 // host steppers (segments cut off the sampling grid) and on the WGSL stepper (copies recorded
-// between steps).
+// between steps); and a state set between advances is the one stepped on.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gridOf, type SimulationConfig } from '../../src/solvers/config.ts';
@@ -64,5 +64,23 @@ describe('states captured inside a chunk', () => {
     const stepper = new CpuStepper(grid, config.model, config.dt, config.integrator);
     await assert.rejects(stepper.advanceCapturing(10, 5, [6, 4]), /must ascend/);
     await assert.rejects(stepper.advanceCapturing(10, 5, [11]), /must ascend/);
+  });
+});
+
+describe('WGSL stepper state changes', { skip }, () => {
+  it('setState between advances: the fused update rebuilds the sources from the new state', async () => {
+    const second = initialState(config.model, grid, config.init, config.initAmplitude, 7);
+    const [switched, fresh] = await Promise.all(
+      [0, 1].map(() => GpuStepper.create(gpu!, grid, config)),
+    );
+    assert.equal(switched!.dispatchesPerStep, 8);
+    await switched!.setState(init);
+    await switched!.advance(5, 5);
+    await switched!.setState(second);
+    await fresh!.setState(second);
+    assert.deepEqual(await switched!.advance(5, 5), await fresh!.advance(5, 5));
+    assert.deepEqual(await switched!.getState(), await fresh!.getState());
+    switched!.destroy();
+    fresh!.destroy();
   });
 });

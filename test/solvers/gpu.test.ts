@@ -105,38 +105,3 @@ describe('WGSL spectral stepper vs the float64 CPU stepper', { skip }, () => {
     });
   }
 });
-
-describe('WGSL stepper state changes', { skip }, () => {
-  it('setState between advances: the fused update rebuilds the sources from the new state', async () => {
-    const config: SimulationConfig = {
-      model: HW,
-      nx: 32,
-      ny: 32,
-      lx: (2 * Math.PI) / 0.15,
-      ly: (2 * Math.PI) / 0.15,
-      scheme: 'spectral',
-      integrator: 'ifrk4',
-      dt: 0.05,
-      tEnd: 1,
-      seed: 1,
-      init: 'noise',
-      initAmplitude: 1,
-      saveEvery: 0,
-      diagEvery: 5,
-    };
-    const grid = gridOf(config);
-    const [first, second] = [1, 2].map((seed) => initialState(HW, grid, 'noise', 1, seed));
-    const switched = await GpuStepper.create(gpu!, grid, config);
-    const fresh = await GpuStepper.create(gpu!, grid, config);
-    assert.equal(switched.dispatchesPerStep, 8);
-    await switched.setState(first!);
-    await switched.advance(5, 5);
-    await switched.setState(second!);
-    await fresh.setState(second!);
-    const samples = [await switched.advance(5, 5), await fresh.advance(5, 5)];
-    assert.deepEqual(samples[0], samples[1]);
-    assert.deepEqual(await switched.getState(), await fresh.getState());
-    switched.destroy();
-    fresh.destroy();
-  });
-});
