@@ -8,7 +8,7 @@
  * least 2x hw2d's numpy step (25.9 ms).
  */
 import { availableParallelism } from 'node:os';
-import { measureStream } from '../src/runtime/bandwidth.ts';
+import { measureStream, median } from '../src/runtime/bandwidth.ts';
 import type { SimulationConfig } from '../src/solvers/config.ts';
 import { gridOf } from '../src/solvers/config.ts';
 import { DIAGNOSTICS_PASS, GpuStepper } from '../src/solvers/gpuStepper.ts';
@@ -36,6 +36,27 @@ function hwConfig(n: number): SimulationConfig {
   };
 }
 
+/**
+ * Medians over `repeats` runs of `steps` steps: steps/s, and the CPU ms per step of recording and
+ * submitting them (run() does all of that before its first await).
+ */
+async function timeRuns(
+  stepper: GpuStepper,
+  steps: number,
+  repeats: number,
+): Promise<{ stepsPerSecond: number; encodeMsPerStep: number }> {
+  const rates: number[] = [];
+  const encodeMs: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    const running = stepper.run(steps);
+    encodeMs.push((performance.now() - t0) / steps);
+    await running;
+    rates.push(steps / ((performance.now() - t0) / 1000));
+  }
+  return { stepsPerSecond: median(rates), encodeMsPerStep: median(encodeMs) };
+}
+
 export const solversBenchmark: Benchmark = async (device, settings) => {
   const hardware = device.kind === 'webgpu' && !device.adapter.software;
   const sizes =
@@ -60,34 +81,16 @@ export const solversBenchmark: Benchmark = async (device, settings) => {
       await stepper.run(50);
       const perStep = (performance.now() - probe) / 50;
       const steps = Math.max(50, Math.round(500 / perStep));
-      const rates: number[] = [];
-      const encodeMs: number[] = [];
-      for (let r = 0; r < repeats; r++) {
-        const t0 = performance.now();
-        // run() records and submits every step before its first await: that part is CPU time.
-        const running = stepper.run(steps);
-        encodeMs.push((performance.now() - t0) / steps);
-        await running;
-        rates.push(steps / ((performance.now() - t0) / 1000));
-      }
-      rates.sort((a, b) => a - b);
-      encodeMs.sort((a, b) => a - b);
-      const stepsPerSecond = rates[Math.floor(rates.length / 2)]!;
+      const timed = await timeRuns(stepper, steps, repeats);
+      const stepsPerSecond = timed.stepsPerSecond;
       // The other update layout (fused or not, gpuStepper.ts FUSE_MAX_NY), timed the same way.
       const fused = stepper.dispatchesPerStep === 8;
       const other = await GpuStepper.create(device, grid, config, { fuse: !fused });
       await other.setState(init);
       await other.run(20);
-      const otherRates: number[] = [];
-      for (let r = 0; r < repeats; r++) {
-        const t0 = performance.now();
-        await other.run(steps);
-        otherRates.push(steps / ((performance.now() - t0) / 1000));
-      }
-      otherRates.sort((a, b) => a - b);
       const alternative = {
         dispatchesPerStep: other.dispatchesPerStep,
-        stepsPerSecond: otherRates[Math.floor(otherRates.length / 2)]!,
+        stepsPerSecond: (await timeRuns(other, steps, repeats)).stepsPerSecond,
       };
       other.destroy();
       const passes = await stepper.profileStep();
@@ -99,7 +102,7 @@ export const solversBenchmark: Benchmark = async (device, settings) => {
         stepsPerSecond,
         msPerStep: 1000 / stepsPerSecond,
         // CPU time to record and submit one step's dispatches (Dawn): the floor of msPerStep.
-        cpuEncodeMsPerStep: encodeMs[Math.floor(encodeMs.length / 2)]!,
+        cpuEncodeMsPerStep: timed.encodeMsPerStep,
         stepsTimed: steps,
         dispatchesPerStep: stepper.dispatchesPerStep,
         alternativeLayout: alternative,
@@ -139,8 +142,7 @@ export const solversBenchmark: Benchmark = async (device, settings) => {
           times.push(performance.now() - t0);
         }
         stepper.destroy();
-        times.sort((a, b) => a - b);
-        const ms = times[Math.floor(times.length / 2)]!;
+        const ms = median(times);
         row[label] = { msPerStep: ms, stepsPerSecond: 1000 / ms, device: stepper.deviceLabel };
       }
       rows.push(row);
