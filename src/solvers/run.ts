@@ -173,9 +173,9 @@ export async function runSimulation(options: RunOptions): Promise<RunSummary> {
   while (step < total) {
     let n = Math.min(chunk, total - step);
     const saves: number[] = [];
-    const firstSave = writer && saveEvery > 0 ? (Math.floor(step / saveEvery) + 1) * saveEvery : 0;
-    for (let at = firstSave; firstSave > 0 && at <= step + n; at += saveEvery)
-      saves.push(at - step);
+    if (writer && saveEvery > 0)
+      for (let at = (Math.floor(step / saveEvery) + 1) * saveEvery; at <= step + n; at += saveEvery)
+        saves.push(at - step);
     if (saves.length > maxCaptures) {
       saves.length = maxCaptures;
       n = saves.at(-1)!;
