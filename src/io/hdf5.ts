@@ -6,8 +6,9 @@
  * Files are built at a temporary path and renamed into place (`commitTempFile`), so a reader
  * never sees a half-written file and a killed run keeps its previous output. Since nothing is
  * visible before a checkpoint, appends are staged in memory and written one dataset at a time at
- * the next checkpoint (or once `stageLimitBytes` is staged): an h5wasm append costs ~0.5 ms, which
- * was most of a 64² GPU run's wall time when each snapshot wrote ~20 small frames.
+ * the next checkpoint (or once `stageLimitBytes` is staged): each h5wasm append looks up, resizes
+ * and writes its dataset, which made most of a 64² GPU run's wall time when each snapshot wrote
+ * ~20 small frames (bench/results/ehwc-speed-h100/README.md).
  */
 
 import { copyFile, mkdir, rm } from 'node:fs/promises';
